@@ -1,0 +1,84 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../errors.js";
+import { OPTION_SPECS, parseOptionValue, type ProjectOptions } from "./options.js";
+import { rejectControlCharacters } from "./validate.js";
+
+/** What the command line said, before prompts fill the gaps. */
+export interface CreateArgs {
+  directory: string | undefined;
+  name: string | undefined;
+  options: Partial<ProjectOptions>;
+  yes: boolean;
+  force: boolean;
+  dryRun: boolean;
+  git: boolean;
+  install: boolean | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+const FIXED_FLAGS = {
+  name: { type: "string" },
+  yes: { type: "boolean", short: "y" },
+  force: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  "no-git": { type: "boolean" },
+  install: { type: "boolean" },
+  "no-install": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const satisfies ParseArgsConfig["options"];
+
+function flagConfig(): NonNullable<ParseArgsConfig["options"]> {
+  const config: NonNullable<ParseArgsConfig["options"]> = { ...FIXED_FLAGS };
+  for (const spec of OPTION_SPECS) {
+    config[spec.flag] = { type: "string" };
+  }
+  return config;
+}
+
+function parseRaw(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: flagConfig(), allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.split("\n")[0] ?? message, "Run with --help to see the options.");
+  }
+}
+
+/** Parse the create command's arguments; every flag value is validated here. */
+export function parseCreateArgs(argv: string[]): CreateArgs {
+  const { values, positionals } = parseRaw(argv);
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `Unexpected argument ${JSON.stringify(positionals[1])}: only one project directory can be given.`,
+      "Quote a directory name that contains spaces.",
+    );
+  }
+  const directory = positionals[0];
+  if (directory !== undefined) {
+    rejectControlCharacters("directory", directory);
+  }
+  if (values.install && values["no-install"]) {
+    throw new UsageError("--install and --no-install contradict each other.", "Pass only one of them.");
+  }
+  const options: Partial<ProjectOptions> = {};
+  for (const spec of OPTION_SPECS) {
+    const raw = values[spec.flag];
+    if (typeof raw === "string") {
+      Object.assign(options, { [spec.key]: parseOptionValue(spec, raw) });
+    }
+  }
+  return {
+    directory,
+    name: values.name as string | undefined,
+    options,
+    yes: Boolean(values.yes),
+    force: Boolean(values.force),
+    dryRun: Boolean(values["dry-run"]),
+    git: !values["no-git"],
+    install: values.install ? true : values["no-install"] ? false : undefined,
+    help: Boolean(values.help),
+    version: Boolean(values.version),
+  };
+}

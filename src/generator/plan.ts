@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { TEMPLATES_ROOT } from "../paths.js";
+import { quoteEnvValue, quoteJson } from "./escape.js";
+import type { ProjectOptions } from "./options.js";
+import { requirementsFor } from "./python-deps.js";
+import { renderFolder, type PlannedFile } from "./render.js";
+
+/** Everything the generator needs to know to build a project. */
+export interface ProjectSpec {
+  name: string;
+  options: ProjectOptions;
+  generatorVersion: string;
+}
+
+/**
+ * Feature modules: each owns one folder under templates/ and says when it is
+ * part of a project. Files of later features never replace earlier ones.
+ */
+const FEATURES: readonly { folder: string; enabled: (options: ProjectOptions) => boolean }[] = [
+  { folder: "base", enabled: () => true },
+  { folder: "auth-jwt", enabled: (options) => options.auth === "jwt" },
+];
+
+const SECRET_KEY_BYTES = 48;
+
+export function databaseUrl(spec: ProjectSpec): string {
+  const database = spec.name.replaceAll("-", "_");
+  return spec.options.db === "postgres"
+    ? `postgresql+psycopg://postgres@127.0.0.1:5432/${database}`
+    : `sqlite:///./${database}.db`;
+}
+
+export function rateLimitStorageUri(options: ProjectOptions): string {
+  return options.rateLimitStorage === "redis" ? "redis://127.0.0.1:6379/0" : "memory://";
+}
+
+/** Values the templates see. Strings reach output only through escaping helpers. */
+export function templateContext(spec: ProjectSpec): object {
+  const { options } = spec;
+  return {
+    projectName: spec.name,
+    packageName: spec.name.replaceAll("-", "_"),
+    generatorVersion: spec.generatorVersion,
+    authJwt: options.auth === "jwt",
+    postgres: options.db === "postgres",
+    redis: options.rateLimitStorage === "redis",
+    corsOrigins: options.corsOrigins,
+    hasCorsOrigins: options.corsOrigins.length > 0,
+    databaseUrl: databaseUrl(spec),
+    rateLimitStorageUri: rateLimitStorageUri(options),
+    dependencies: requirementsFor(options, "runtime"),
+    devDependencies: requirementsFor(options, "dev"),
+  };
+}
+
+/** A fresh secret for the project's .env file, never written anywhere else. */
+export function generateSecretKey(): string {
+  return randomBytes(SECRET_KEY_BYTES).toString("base64url");
+}
+
+/** The developer's .env: real settings for local development, a fresh secret key. */
+export function renderEnvFile(spec: ProjectSpec, secretKey: string): string {
+  const lines = [
+    "# Local development settings. Never commit this file.",
+    "ENVIRONMENT=development",
+    `SECRET_KEY=${quoteEnvValue(secretKey)}`,
+    `DATABASE_URL=${quoteEnvValue(databaseUrl(spec))}`,
+    `RATE_LIMIT_STORAGE_URI=${quoteEnvValue(rateLimitStorageUri(spec.options))}`,
+    `CORS_ORIGINS=${quoteEnvValue(quoteJson(spec.options.corsOrigins))}`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** Build the full list of files for a project, in memory, without touching disk. */
+export async function planProject(spec: ProjectSpec, secretKey = generateSecretKey()): Promise<PlannedFile[]> {
+  const context = templateContext(spec);
+  const byPath = new Map<string, PlannedFile>();
+  for (const feature of FEATURES.filter((item) => item.enabled(spec.options))) {
+    for (const file of await renderFolder(path.join(TEMPLATES_ROOT, feature.folder), context)) {
+      if (byPath.has(file.path)) {
+        throw new Error(`Template conflict: ${file.path} comes from two features.`);
+      }
+      byPath.set(file.path, file);
+    }
+  }
+  byPath.set(".env", { path: ".env", content: renderEnvFile(spec, secretKey) });
+  return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
+}
