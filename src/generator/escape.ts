@@ -64,11 +64,15 @@ export function quoteEnvValue(value: string): string {
   return `'${value.replace(/[\\']/g, (char) => `\\${char}`)}'`;
 }
 
-/** Escape text for Markdown prose so that it renders literally, on one line. */
+/**
+ * Escape text for inline Markdown so that it renders literally, on one line.
+ * Characters that matter only at the start of a line ("-", "+", "1.") are
+ * left alone, because values are never placed there.
+ */
 export function escapeMarkdown(value: string): string {
   return value
     .replace(/[\r\n]+/g, " ")
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (char) => `\\${char}`)
+    .replace(/[\\`*_{}[\]#!|~>]/g, (char) => `\\${char}`)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;");
 }
@@ -76,4 +80,18 @@ export function escapeMarkdown(value: string): string {
 /** Quote a value as a JSON string (also valid in JSON-encoded settings). */
 export function quoteJson(value: unknown): string {
   return JSON.stringify(value);
+}
+
+const IDENTIFIER = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * Pass through a value that must already be a plain lowercase name (letters,
+ * digits and "-"), for places with no escape syntax such as shell commands
+ * and image tags. Anything else is a bug upstream, so it throws.
+ */
+export function requireIdentifier(value: string): string {
+  if (!IDENTIFIER.test(value)) {
+    throw new Error(`Expected a lowercase name, got ${JSON.stringify(value)}.`);
+  }
+  return value;
 }

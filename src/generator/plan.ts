@@ -45,8 +45,7 @@ export function templateContext(spec: ProjectSpec): object {
     authJwt: options.auth === "jwt",
     postgres: options.db === "postgres",
     redis: options.rateLimitStorage === "redis",
-    corsOrigins: options.corsOrigins,
-    hasCorsOrigins: options.corsOrigins.length > 0,
+    corsOriginsJson: quoteJson(options.corsOrigins),
     databaseUrl: databaseUrl(spec),
     rateLimitStorageUri: rateLimitStorageUri(options),
     dependencies: requirementsFor(options, "runtime"),
@@ -59,12 +58,15 @@ export function generateSecretKey(): string {
   return randomBytes(SECRET_KEY_BYTES).toString("base64url");
 }
 
-/** The developer's .env: real settings for local development, a fresh secret key. */
+/**
+ * The developer's .env: settings for local development and, with accounts, a
+ * fresh signing key. .env.example lists every setting with placeholders.
+ */
 export function renderEnvFile(spec: ProjectSpec, secretKey: string): string {
   const lines = [
-    "# Local development settings. Never commit this file.",
+    "# Development settings. Never commit this file; .env.example lists every setting.",
     "ENVIRONMENT=development",
-    `SECRET_KEY=${quoteEnvValue(secretKey)}`,
+    ...(spec.options.auth === "jwt" ? [`SECRET_KEY=${quoteEnvValue(secretKey)}`] : []),
     `DATABASE_URL=${quoteEnvValue(databaseUrl(spec))}`,
     `RATE_LIMIT_STORAGE_URI=${quoteEnvValue(rateLimitStorageUri(spec.options))}`,
     `CORS_ORIGINS=${quoteEnvValue(quoteJson(spec.options.corsOrigins))}`,

@@ -1,7 +1,7 @@
 import Handlebars from "handlebars";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { escapeMarkdown, quoteEnvValue, quoteJson, quoteString } from "./escape.js";
+import { escapeMarkdown, quoteEnvValue, quoteJson, quoteString, requireIdentifier } from "./escape.js";
 
 /** One file of a generated project, with a POSIX path relative to its root. */
 export interface PlannedFile {
@@ -20,6 +20,7 @@ export const ESCAPE_HELPERS: Record<string, (value: unknown) => string> = {
   env: (value) => quoteEnvValue(String(value)),
   md: (value) => escapeMarkdown(String(value)),
   json: (value) => quoteJson(value),
+  ident: (value) => requireIdentifier(String(value)),
 };
 
 function createHandlebars(): typeof Handlebars {
@@ -32,12 +33,15 @@ function createHandlebars(): typeof Handlebars {
 
 const handlebars = createHandlebars();
 
+// A leading "_" before a letter, on a name that is not a Python module.
+const DOTFILE_PREFIX = /^_(?=[a-z])(?!.*\.py(\.hbs)?$)/;
+
 /**
  * Map a template's path to the generated file's path. npm drops dotfiles such
- * as .gitignore from packages, so templates store a leading "_" instead.
+ * as .gitignore from packages, so templates store "_gitignore" instead.
  */
 export function outputPath(templatePath: string): string {
-  const parts = templatePath.split(path.sep).map((part) => part.replace(/^_(?=[a-z])/, "."));
+  const parts = templatePath.split(path.sep).map((part) => part.replace(DOTFILE_PREFIX, "."));
   const joined = parts.join("/");
   return joined.endsWith(".hbs") ? joined.slice(0, -".hbs".length) : joined;
 }

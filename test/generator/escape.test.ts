@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeMarkdown, quoteEnvValue, quoteString } from "../../src/generator/escape.js";
+import { escapeMarkdown, quoteEnvValue, quoteString, requireIdentifier } from "../../src/generator/escape.js";
 import { runPythonJson } from "../helpers/python.js";
 
 const HOSTILE_VALUES = [
@@ -70,8 +70,18 @@ describe("quoteEnvValue", () => {
 
 describe("escapeMarkdown", () => {
   it("escapes markup and keeps text on one line", () => {
-    expect(escapeMarkdown("# [x](javascript:alert(1)) <b>\n*y*")).toBe(
-      "\\# \\[x\\]\\(javascript:alert\\(1\\)\\) &lt;b\\> \\*y\\*",
+    expect(escapeMarkdown("# [x](javascript:alert(1)) <b>\n*y* my-api")).toBe(
+      "\\# \\[x\\](javascript:alert(1)) &lt;b\\> \\*y\\* my-api",
     );
+  });
+});
+
+describe("requireIdentifier", () => {
+  it("passes a plain name through", () => {
+    expect(requireIdentifier("my-api")).toBe("my-api");
+  });
+
+  it.each(["my api", "x;rm -rf /", "A", "$(id)"])("rejects %j", (value) => {
+    expect(() => requireIdentifier(value)).toThrow(/Expected a lowercase name/);
   });
 });

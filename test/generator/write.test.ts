@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveInside, writeProject } from "../../src/generator/write.js";
 
 const FILES = [
@@ -14,6 +14,10 @@ let workspace: string;
 
 beforeEach(async () => {
   workspace = await mkdtemp(path.join(tmpdir(), "csf-write-"));
+});
+
+afterEach(async () => {
+  await rm(workspace, { recursive: true, force: true });
 });
 
 async function listTree(root: string): Promise<string[]> {
