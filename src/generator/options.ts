@@ -38,6 +38,8 @@ export interface ChoiceSpec<K extends OptionKey> extends BaseSpec<K> {
 export interface ListSpec<K extends OptionKey> extends BaseSpec<K> {
   kind: "list";
   placeholder: string;
+  /** A valid non-default flag value, used by the test matrix. */
+  example: string;
   parse: (raw: string) => ProjectOptions[K];
 }
 
@@ -84,6 +86,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "browser origins allowed to call the API (default: none, same-origin only)",
     question: "CORS origins, comma-separated (empty for same-origin only)",
     placeholder: "https://app.example.com",
+    example: "https://app.example.com,http://localhost:5173",
     defaultValue: [],
     parse: parseCorsOrigins,
   },
@@ -121,4 +124,20 @@ export function parseOptionValue(spec: OptionSpec, raw: string): ProjectOptions[
     );
   }
   return choice.value;
+}
+
+/**
+ * Every combination of flag values: each choice of each choice option, and
+ * the default and an example value of each list option.
+ */
+export function allFlagCombinations(): string[][] {
+  let combinations: string[][] = [[]];
+  for (const spec of OPTION_SPECS) {
+    const values =
+      spec.kind === "choice" ? spec.choices.map((choice) => choice.value) : [null, spec.example];
+    combinations = combinations.flatMap((flags) =>
+      values.map((value) => (value === null ? flags : [...flags, `--${spec.flag}`, value])),
+    );
+  }
+  return combinations;
 }

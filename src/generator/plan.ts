@@ -14,8 +14,8 @@ export interface ProjectSpec {
 }
 
 /**
- * Feature modules: each owns one folder under templates/ and says when it is
- * part of a project. Files of later features never replace earlier ones.
+ * Feature modules: each owns one folder under templates/ and decides whether
+ * it is part of a project. Files of later features never replace earlier ones.
  */
 const FEATURES: readonly { folder: string; enabled: (options: ProjectOptions) => boolean }[] = [
   { folder: "base", enabled: () => true },
@@ -53,14 +53,14 @@ export function templateContext(spec: ProjectSpec): object {
   };
 }
 
-/** A fresh secret for the project's .env file, never written anywhere else. */
+/** Generate a fresh secret for the project's .env file; it is written nowhere else. */
 export function generateSecretKey(): string {
   return randomBytes(SECRET_KEY_BYTES).toString("base64url");
 }
 
 /**
- * The developer's .env: settings for local development and, with accounts, a
- * fresh signing key. .env.example lists every setting with placeholders.
+ * Render the developer's .env: settings for local development and, with
+ * accounts, a fresh signing key. .env.example lists every setting with placeholders.
  */
 export function renderEnvFile(spec: ProjectSpec, secretKey: string): string {
   const lines = [
