@@ -83,7 +83,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: "list",
     flag: "cors-origins",
     valueName: "URL[,URL...]",
-    help: "browser origins allowed to call the API (default: none, same-origin only)",
+    help: "browser origins allowed to call the API; none means same-origin only",
     question: "CORS origins, comma-separated (empty for same-origin only)",
     placeholder: "https://app.example.com",
     example: "https://app.example.com,http://localhost:5173",

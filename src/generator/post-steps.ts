@@ -34,7 +34,8 @@ export async function installDependencies(directory: string): Promise<StepResult
     await execa(pip, ["install", "--quiet", "-e", ".[dev]"], { cwd: directory });
     return { step: "install", ok: true, detail: "installed dependencies into .venv" };
   } catch (error) {
-    const detail = (error as Error).message.split("\n")[0];
-    return { step: "install", ok: false, detail: `installing dependencies failed: ${detail}` };
+    const output = String((error as { stderr?: unknown }).stderr ?? (error as Error).message);
+    const lastLines = output.trim().split("\n").slice(-5).join("\n");
+    return { step: "install", ok: false, detail: `installing dependencies failed:\n${lastLines}` };
   }
 }

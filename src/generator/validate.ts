@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.js";
+import { dependencyNames } from "./python-deps.js";
 
 const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
@@ -12,6 +13,11 @@ const PYTHON_KEYWORDS = new Set(
 );
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+// A DNS name (letters, digits, inner hyphens; punycode for other scripts) or
+// an IPv4 address, as the URL parser has normalised it.
+const HOST_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+const HOST_PATTERN = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*$`);
 
 /** Reject control characters that no file name or flag value should carry. */
 export function rejectControlCharacters(label: string, value: string): void {
@@ -43,6 +49,13 @@ export function normalizeProjectName(raw: string): string {
       "Use letters, digits and single hyphens, starting with a letter, for example my-api.",
     );
   }
+  if (dependencyNames().has(name)) {
+    // pip cannot install a project that depends on a distribution of its own name.
+    throw new UsageError(
+      `Invalid project name ${JSON.stringify(raw)}: it is the name of one of the project's dependencies.`,
+      `Choose another name, for example --name ${name}-service.`,
+    );
+  }
   return name;
 }
 
@@ -64,6 +77,12 @@ export function validateCorsOrigin(origin: string): string {
     throw new UsageError(
       `Invalid CORS origin ${JSON.stringify(origin)}: an origin is scheme://host[:port] with no path, query or trailing slash.`,
       url.origin === "null" ? "Use an http or https URL." : `Use ${url.origin}`,
+    );
+  }
+  if (!HOST_PATTERN.test(url.hostname)) {
+    throw new UsageError(
+      `Invalid CORS origin ${JSON.stringify(origin)}: the host must be a DNS name or an IPv4 address.`,
+      "Use a host name such as app.example.com (IPv6 literals are not supported).",
     );
   }
   if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {

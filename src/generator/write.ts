@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError } from "../errors.js";
 import type { PlannedFile } from "./render.js";
@@ -8,6 +8,9 @@ const KEEP_EXISTING = new Set([".env"]);
 
 /** Files written readable by the owner only. */
 const PRIVATE_FILES = new Set([".env"]);
+
+/** Folder inside the staging folder that holds files --force replaced, until the move succeeds. */
+const BACKUP_FOLDER = ".replaced";
 
 const stagingFolders = new Set<string>();
 
@@ -27,11 +30,15 @@ export function resolveInside(root: string, relative: string): string {
   return resolved;
 }
 
-async function statOrNull(target: string) {
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+async function lstatOrNull(target: string) {
   try {
     return await lstat(target);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if (errorCode(error) === "ENOENT") return null;
     throw error;
   }
 }
@@ -39,8 +46,16 @@ async function statOrNull(target: string) {
 export type TargetState = "missing" | "empty" | "not-empty";
 
 export async function inspectTarget(target: string): Promise<TargetState> {
-  const stats = await statOrNull(target);
-  if (stats === null) return "missing";
+  const link = await lstatOrNull(target);
+  if (link === null) return "missing";
+  let stats;
+  try {
+    stats = await stat(target);
+  } catch {
+    throw new CliError(`Cannot create the project in ${target}: it is a broken symbolic link.`, {
+      hint: "Remove the link or choose another directory name.",
+    });
+  }
   if (!stats.isDirectory()) {
     throw new CliError(`Cannot create the project in ${target}: it exists and is not a directory.`, {
       hint: "Choose another directory name.",
@@ -49,16 +64,26 @@ export async function inspectTarget(target: string): Promise<TargetState> {
   return (await readdir(target)).length === 0 ? "empty" : "not-empty";
 }
 
+/** What writing the plan into the target will do to files already there. */
+export interface TargetPlan {
+  state: TargetState;
+  /** Existing files that the generated ones replace (only with --force). */
+  replaced: string[];
+  /** Existing files that --force keeps, such as .env. */
+  kept: string[];
+}
+
 /**
  * Check that moving each file into an existing target replaces only regular
  * files and never follows a symbolic link out of the target.
  */
-async function checkExistingTarget(target: string, files: PlannedFile[]): Promise<void> {
+async function existingFiles(target: string, files: PlannedFile[]): Promise<string[]> {
+  const existing: string[] = [];
   for (const file of files) {
     const parts = file.path.split("/");
     for (let depth = 1; depth <= parts.length; depth += 1) {
       const current = path.join(target, ...parts.slice(0, depth));
-      const stats = await statOrNull(current);
+      const stats = await lstatOrNull(current);
       if (stats === null) break;
       const isLast = depth === parts.length;
       if (stats.isSymbolicLink() || (isLast ? !stats.isFile() : !stats.isDirectory())) {
@@ -66,8 +91,27 @@ async function checkExistingTarget(target: string, files: PlannedFile[]): Promis
           hint: "Move it aside, or generate into an empty directory.",
         });
       }
+      if (isLast) existing.push(file.path);
     }
   }
+  return existing;
+}
+
+/** Inspect the target and list what a write would replace; throws when it would be refused. */
+export async function planTarget(target: string, files: PlannedFile[], force: boolean): Promise<TargetPlan> {
+  const state = await inspectTarget(target);
+  if (state === "not-empty" && !force) {
+    throw new CliError(`Directory ${target} exists and is not empty.`, {
+      hint: "Choose a new directory, or pass --force to replace the generated files in it (other files are kept).",
+    });
+  }
+  if (state !== "not-empty") return { state, replaced: [], kept: [] };
+  const existing = await existingFiles(target, files);
+  return {
+    state,
+    replaced: existing.filter((file) => !KEEP_EXISTING.has(file)),
+    kept: existing.filter((file) => KEEP_EXISTING.has(file)),
+  };
 }
 
 async function stageFiles(staging: string, files: PlannedFile[]): Promise<void> {
@@ -79,18 +123,66 @@ async function stageFiles(staging: string, files: PlannedFile[]): Promise<void> 
   }
 }
 
-async function moveFilesInto(staging: string, target: string, files: PlannedFile[]): Promise<string[]> {
-  const kept: string[] = [];
-  for (const file of files) {
-    const destination = resolveInside(target, file.path);
-    if (KEEP_EXISTING.has(file.path) && (await statOrNull(destination)) !== null) {
-      kept.push(file.path);
-      continue;
-    }
-    await mkdir(path.dirname(destination), { recursive: true });
-    await rename(path.join(staging, file.path), destination);
+/** One step of a move into an existing target, recorded so it can be undone. */
+interface MoveStep {
+  destination: string;
+  backup: string | null;
+  placed: boolean;
+  createdFolder: string | undefined;
+}
+
+async function undoMoves(steps: MoveStep[]): Promise<void> {
+  for (const step of steps.reverse()) {
+    if (step.placed) await rm(step.destination, { force: true });
+    if (step.backup !== null) await rename(step.backup, step.destination);
+    if (step.createdFolder !== undefined) await rm(step.createdFolder, { recursive: true, force: true });
   }
-  return kept;
+}
+
+/**
+ * Move staged files into an existing target. Files that are replaced are first
+ * moved into the staging folder, so a failure part-way puts every one back.
+ */
+async function moveFilesInto(staging: string, target: string, files: PlannedFile[], plan: TargetPlan): Promise<void> {
+  const steps: MoveStep[] = [];
+  try {
+    for (const file of files.filter((item) => !plan.kept.includes(item.path))) {
+      const destination = resolveInside(target, file.path);
+      const step: MoveStep = { destination, backup: null, placed: false, createdFolder: undefined };
+      steps.push(step);
+      step.createdFolder = await mkdir(path.dirname(destination), { recursive: true });
+      if (plan.replaced.includes(file.path)) {
+        const backup = path.join(staging, BACKUP_FOLDER, file.path);
+        await mkdir(path.dirname(backup), { recursive: true });
+        await rename(destination, backup);
+        step.backup = backup;
+      }
+      await rename(path.join(staging, file.path), destination);
+      step.placed = true;
+    }
+  } catch (error) {
+    await undoMoves(steps);
+    throw error;
+  }
+}
+
+function describeFileError(error: unknown, target: string): CliError {
+  const nodeError = error as NodeJS.ErrnoException;
+  const where = nodeError.path ?? target;
+  const reasons: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "the file system is read-only",
+    ENOSPC: "no space left on the device",
+    ENOTDIR: "a part of the path is a file, not a directory",
+    ENAMETOOLONG: "the path is too long",
+    ELOOP: "too many symbolic links",
+    EEXIST: "a file is in the way",
+  };
+  const reason = reasons[nodeError.code ?? ""] ?? nodeError.message;
+  return new CliError(`Cannot write the project to ${target}: ${reason} (${where}). Nothing was written.`, {
+    hint: "Choose a directory you can write to, or fix the path and run again.",
+  });
 }
 
 export interface WriteOptions {
@@ -102,35 +194,40 @@ export interface WriteOptions {
 /**
  * Write a project atomically: render into a staging folder beside the target,
  * verify it, then rename it into place. A failure at any step leaves the
- * target as it was. Returns the paths that --force kept unchanged.
+ * target as it was. Returns what happened to files already in the target.
  */
-export async function writeProject(target: string, files: PlannedFile[], options: WriteOptions): Promise<string[]> {
-  const state = await inspectTarget(target);
-  if (state === "not-empty" && !options.force) {
-    throw new CliError(`Directory ${target} exists and is not empty.`, {
-      hint: "Choose a new directory, or pass --force to write the generated files into it (other files are kept).",
-    });
-  }
-  if (state === "not-empty") await checkExistingTarget(target, files);
-  const parent = path.dirname(target);
-  const createdParent = await mkdir(parent, { recursive: true });
-  const staging = await mkdtemp(path.join(parent, `.${path.basename(target)}.staging-`));
-  stagingFolders.add(staging);
+export async function writeProject(target: string, files: PlannedFile[], options: WriteOptions): Promise<TargetPlan> {
   try {
+    return await writeStaged(target, files, options, await planTarget(target, files, options.force));
+  } catch (error) {
+    throw errorCode(error) === undefined ? error : describeFileError(error, target);
+  }
+}
+
+async function writeStaged(target: string, files: PlannedFile[], options: WriteOptions, plan: TargetPlan) {
+  let createdParent: string | undefined;
+  let staging: string | undefined;
+  try {
+    createdParent = await mkdir(path.dirname(target), { recursive: true });
+    staging = await mkdtemp(path.join(path.dirname(target), ".csf-staging-"));
+    stagingFolders.add(staging);
     await stageFiles(staging, files);
     await options.verify?.(staging);
-    if (state === "missing") {
+    if (plan.state === "missing") {
       await rename(staging, target);
-      return [];
+    } else {
+      await moveFilesInto(staging, target, files, plan);
     }
-    return await moveFilesInto(staging, target, files);
+    return plan;
   } catch (error) {
-    if (createdParent !== undefined && state === "missing") {
+    if (createdParent !== undefined && plan.state === "missing") {
       await rm(createdParent, { recursive: true, force: true });
     }
     throw error;
   } finally {
-    await rm(staging, { recursive: true, force: true });
-    stagingFolders.delete(staging);
+    if (staging !== undefined) {
+      await rm(staging, { recursive: true, force: true });
+      stagingFolders.delete(staging);
+    }
   }
 }

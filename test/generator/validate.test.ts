@@ -27,6 +27,10 @@ describe("normalizeProjectName", () => {
     expect(() => normalizeProjectName(raw)).toThrow(/NUL byte or a line break/);
   });
 
+  it.each(["fastapi", "SQLAlchemy", "pydantic_settings", "redis", "pytest"])("rejects dependency name %j", (raw) => {
+    expect(() => normalizeProjectName(raw)).toThrow(/name of one of the project's dependencies/);
+  });
+
   it("names the value in the error", () => {
     expect(() => normalizeProjectName("9lives")).toThrow('"9lives"');
   });
@@ -39,6 +43,8 @@ describe("validateCorsOrigin", () => {
     "http://localhost:5173",
     "http://127.0.0.1:3000",
     "http://localhost",
+    "https://xn--bcher-kva.example",
+    "https://10.0.0.1:8443",
   ])("accepts %s", (origin) => {
     expect(validateCorsOrigin(origin)).toBe(origin);
   });
@@ -55,6 +61,10 @@ describe("validateCorsOrigin", () => {
     ["app.example.com", /not a URL/],
     ["https://user@app.example.com", /no path/],
     ["https://app.example.com?x=1", /no path/],
+    ['https://a.example.com"', /DNS name or an IPv4 address/],
+    ["https://[::1]:8443", /IPv6 literals are not supported/],
+    ["https://a_b.example.com", /DNS name/],
+    ["https://a..example.com", /DNS name/],
   ])("rejects %s", (origin, message) => {
     let caught: unknown;
     try {

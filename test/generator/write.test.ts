@@ -1,8 +1,9 @@
 import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { resolveInside, writeProject } from "../../src/generator/write.js";
+import { planTarget, resolveInside, writeProject } from "../../src/generator/write.js";
 
 const FILES = [
   { path: "README.md", content: "# demo\n" },
@@ -54,8 +55,10 @@ describe("writeProject", () => {
     await mkdir(target);
     await writeFile(path.join(target, "notes.txt"), "keep me\n");
     await writeFile(path.join(target, ".env"), "SECRET_KEY='old'\n");
-    const kept = await writeProject(target, FILES, { force: true });
-    expect(kept).toEqual([".env"]);
+    await writeFile(path.join(target, "README.md"), "mine\n");
+    const plan = await writeProject(target, FILES, { force: true });
+    expect(plan.kept).toEqual([".env"]);
+    expect(plan.replaced).toEqual(["README.md"]);
     expect(await readFile(path.join(target, "notes.txt"), "utf8")).toBe("keep me\n");
     expect(await readFile(path.join(target, ".env"), "utf8")).toBe("SECRET_KEY='old'\n");
     expect(await readFile(path.join(target, "README.md"), "utf8")).toBe("# demo\n");
@@ -92,10 +95,69 @@ describe("writeProject", () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
+  it("puts replaced files back when a move fails", async () => {
+    const target = path.join(workspace, "demo");
+    await mkdir(path.join(target, "app"), { recursive: true });
+    await writeFile(path.join(target, "README.md"), "mine\n");
+    // An immutable folder makes the rename into it fail, even for root.
+    const locked = await execa("chattr", ["+i", path.join(target, "app")], { reject: false });
+    if (locked.exitCode !== 0) return expect.fail(`chattr is needed for this test: ${locked.stderr}`);
+    try {
+      await expect(writeProject(target, FILES, { force: true })).rejects.toThrow(/Nothing was written/);
+    } finally {
+      await execa("chattr", ["-i", path.join(target, "app")]);
+    }
+    expect(await readFile(path.join(target, "README.md"), "utf8")).toBe("mine\n");
+    expect(await listTree(target)).toEqual(["README.md", "app"]);
+    expect(await readdir(workspace)).toEqual(["demo"]);
+  });
+
+  it("writes into a symbolic link to an empty folder", async () => {
+    const real = path.join(workspace, "real");
+    await mkdir(real);
+    await symlink(real, path.join(workspace, "demo"));
+    await writeProject(path.join(workspace, "demo"), FILES, { force: false });
+    expect(await listTree(real)).toEqual([".env", "README.md", "app", "app/main.py"]);
+  });
+
+  it("rejects a broken symbolic link as the target", async () => {
+    await symlink(path.join(workspace, "gone"), path.join(workspace, "demo"));
+    await expect(writeProject(path.join(workspace, "demo"), FILES, { force: false })).rejects.toThrow(
+      /broken symbolic link/,
+    );
+  });
+
+  it("explains a parent that is a file", async () => {
+    await writeFile(path.join(workspace, "parent"), "x");
+    await expect(writeProject(path.join(workspace, "parent", "demo"), FILES, { force: false })).rejects.toThrow(
+      /a part of the path is a file, not a directory.*Nothing was written/,
+    );
+    expect(await readdir(workspace)).toEqual(["parent"]);
+  });
+
   it("rejects a target that is a file", async () => {
     const target = path.join(workspace, "demo");
     await writeFile(target, "x");
     await expect(writeProject(target, FILES, { force: true })).rejects.toThrow(/is not a directory/);
+  });
+});
+
+describe("planTarget", () => {
+  it("lists replaced and kept files without writing", async () => {
+    const target = path.join(workspace, "demo");
+    await mkdir(target);
+    await writeFile(path.join(target, "README.md"), "mine\n");
+    await writeFile(path.join(target, ".env"), "x\n");
+    const plan = await planTarget(target, FILES, true);
+    expect(plan).toEqual({ state: "not-empty", replaced: ["README.md"], kept: [".env"] });
+    expect(await readFile(path.join(target, "README.md"), "utf8")).toBe("mine\n");
+  });
+
+  it("rejects a non-empty target without force", async () => {
+    const target = path.join(workspace, "demo");
+    await mkdir(target);
+    await writeFile(path.join(target, "x"), "");
+    await expect(planTarget(target, FILES, false)).rejects.toThrow(/exists and is not empty/);
   });
 });
 
