@@ -32,7 +32,12 @@ const FIXED_FLAGS = {
 function flagConfig(): NonNullable<ParseArgsConfig["options"]> {
   const config: NonNullable<ParseArgsConfig["options"]> = { ...FIXED_FLAGS };
   for (const spec of OPTION_SPECS) {
-    config[spec.flag] = { type: "string" };
+    if (spec.kind === "switch") {
+      config[spec.flag] = { type: "boolean" };
+      config[`no-${spec.flag}`] = { type: "boolean" };
+    } else {
+      config[spec.flag] = { type: "string" };
+    }
   }
   return config;
 }
@@ -65,7 +70,13 @@ export function parseCreateArgs(argv: string[]): CreateArgs {
   const options: Partial<ProjectOptions> = {};
   for (const spec of OPTION_SPECS) {
     const raw = values[spec.flag];
-    if (typeof raw === "string") {
+    if (spec.kind === "switch") {
+      const off = values[`no-${spec.flag}`] === true;
+      if (raw === true && off) {
+        throw new UsageError(`--${spec.flag} and --no-${spec.flag} contradict each other.`, "Pass only one of them.");
+      }
+      if (raw === true || off) Object.assign(options, { [spec.key]: raw === true });
+    } else if (typeof raw === "string") {
       Object.assign(options, { [spec.key]: parseOptionValue(spec, raw) });
     }
   }

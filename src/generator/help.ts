@@ -17,18 +17,28 @@ function formatRows(rows: [string, string][]): string {
   return rows.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`).join("\n");
 }
 
+function formatDefault(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(",");
+  return String(value);
+}
+
 /** Help for the create command, built from the option table. */
 export function createHelp(version: string): string {
-  const projectRows: [string, string][] = OPTION_SPECS.map((spec) => [
-    `--${spec.flag} ${spec.valueName}`,
-    `${spec.help} (default: ${JSON.stringify(spec.defaultValue)})`,
-  ]);
+  const projectRows: [string, string][] = OPTION_SPECS.map((spec) =>
+    spec.kind === "switch"
+      ? [`--${spec.flag}, --no-${spec.flag}`, `${spec.help} (default: ${spec.defaultValue ? "on" : "off"})`]
+      : [`--${spec.flag} ${spec.valueName}`, `${spec.help} (default: ${formatDefault(spec.defaultValue)})`],
+  );
   return `create-secure-fastapi ${version}
 Generate a FastAPI service that is secure by default.
 
 Usage:
   create-secure-fastapi [directory] [options]
   secure-fastapi scan [paths...] [options]     scan code for insecure FastAPI patterns (scan --help)
+  secure-fastapi add FEATURE [--dry-run] [--yes]
+                                               add auth, rate-limit, cors, errors or resource NAME to a project (add --help)
+  secure-fastapi snippets list|show|diff|update
+                                               inspect and update this project's security snippets (snippets --help)
 
 Project options (asked interactively when not given):
 ${formatRows(projectRows)}

@@ -7,6 +7,8 @@ export interface ProjectOptions {
   db: "sqlite" | "postgres";
   corsOrigins: string[];
   rateLimitStorage: "memory" | "redis";
+  llm: boolean;
+  model: "none" | "safetensors" | "transformers";
 }
 
 export type OptionKey = keyof ProjectOptions;
@@ -43,9 +45,16 @@ export interface ListSpec<K extends OptionKey> extends BaseSpec<K> {
   parse: (raw: string) => ProjectOptions[K];
 }
 
-export type OptionSpec = {
-  [K in OptionKey]: ChoiceSpec<K> | ListSpec<K>;
-}[OptionKey];
+/** An on/off option: `--flag` turns it on, `--no-flag` off. */
+export interface SwitchSpec<K extends OptionKey> extends BaseSpec<K> {
+  kind: "switch";
+}
+
+type BooleanKey = { [K in OptionKey]: ProjectOptions[K] extends boolean ? K : never }[OptionKey];
+
+export type OptionSpec =
+  | { [K in OptionKey]: ChoiceSpec<K> | ListSpec<K> }[OptionKey]
+  | { [K in BooleanKey]: SwitchSpec<K> }[BooleanKey];
 
 /**
  * The one table behind the prompts, the flags, --help, validation and the
@@ -103,6 +112,29 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       { value: "redis", label: "Redis", hint: "shared by every worker and replica" },
     ],
   },
+  {
+    key: "llm",
+    kind: "switch",
+    flag: "llm",
+    valueName: "",
+    help: "LLM endpoints with bounded input, output redaction and token budgets (--no-llm: without)",
+    question: "Add LLM endpoints (generate and stream)?",
+    defaultValue: false,
+  },
+  {
+    key: "model",
+    kind: "choice",
+    flag: "model",
+    valueName: "none|safetensors|transformers",
+    help: "model serving: a safetensors model or a local transformers model",
+    question: "Model serving",
+    defaultValue: "none",
+    choices: [
+      { value: "none", label: "None", hint: "no prediction endpoint" },
+      { value: "safetensors", label: "safetensors", hint: "PyTorch weights loaded into a known architecture" },
+      { value: "transformers", label: "transformers", hint: "a local Hugging Face model, no remote code" },
+    ],
+  },
 ];
 
 export function defaultOptions(): ProjectOptions {
@@ -115,6 +147,10 @@ export function parseOptionValue(spec: OptionSpec, raw: string): ProjectOptions[
   if (spec.kind === "list") {
     return spec.parse(raw);
   }
+  if (spec.kind === "switch") {
+    if (raw === "true" || raw === "false") return raw === "true";
+    throw new UsageError(`Invalid value ${JSON.stringify(raw)} for --${spec.flag}.`, "Use true or false.");
+  }
   const choice = spec.choices.find((item) => item.value === raw);
   if (!choice) {
     const allowed = spec.choices.map((item) => item.value).join(", ");
@@ -126,6 +162,19 @@ export function parseOptionValue(spec: OptionSpec, raw: string): ProjectOptions[
   return choice.value;
 }
 
+/** The flags that select each tested value of one option. */
+export function flagVariants(spec: OptionSpec): string[][] {
+  const flag = `--${spec.flag}`;
+  switch (spec.kind) {
+    case "choice":
+      return spec.choices.map((choice) => [flag, choice.value]);
+    case "list":
+      return [[], [flag, spec.example]];
+    case "switch":
+      return [[], [flag]];
+  }
+}
+
 /**
  * Every combination of flag values: each choice of each choice option, and
  * the default and an example value of each list option.
@@ -133,11 +182,45 @@ export function parseOptionValue(spec: OptionSpec, raw: string): ProjectOptions[
 export function allFlagCombinations(): string[][] {
   let combinations: string[][] = [[]];
   for (const spec of OPTION_SPECS) {
-    const values =
-      spec.kind === "choice" ? spec.choices.map((choice) => choice.value) : [null, spec.example];
-    combinations = combinations.flatMap((flags) =>
-      values.map((value) => (value === null ? flags : [...flags, `--${spec.flag}`, value])),
-    );
+    combinations = combinations.flatMap((flags) => flagVariants(spec).map((variant) => [...flags, ...variant]));
   }
   return combinations;
+}
+
+/**
+ * Reject option combinations that the templates do not support yet. Model
+ * serving is built on the LLM feature's inference helpers and guarded by
+ * user accounts, so it needs both.
+ */
+export function checkCombination(options: ProjectOptions): void {
+  if (options.model !== "none" && (!options.llm || options.auth !== "jwt")) {
+    throw new UsageError(
+      `--model ${options.model} needs --llm and --auth jwt (got ${options.llm ? "--llm" : "no --llm"}, --auth ${options.auth}).`,
+      `Add --llm --auth jwt, or use --model none.`,
+    );
+  }
+}
+
+/** Turn a list of flags into options, as the command line would. */
+function optionsFromFlags(flags: string[]): ProjectOptions {
+  const options = defaultOptions();
+  for (const spec of OPTION_SPECS) {
+    const index = flags.indexOf(`--${spec.flag}`);
+    if (index === -1) continue;
+    const value = spec.kind === "switch" ? true : parseOptionValue(spec, flags[index + 1] ?? "");
+    Object.assign(options, { [spec.key]: value });
+  }
+  return options;
+}
+
+/** Every supported combination of flag values (see allFlagCombinations). */
+export function supportedFlagCombinations(): string[][] {
+  return allFlagCombinations().filter((flags) => {
+    try {
+      checkCombination(optionsFromFlags(flags));
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

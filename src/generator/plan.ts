@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { TEMPLATES_ROOT } from "../paths.js";
+import { SNIPPETS_ROOT, TEMPLATES_ROOT } from "../paths.js";
+import { loadCatalog } from "../snippets/catalog.js";
+import { renderSnippets } from "../snippets/render.js";
+import { createState, serializeState, STATE_FILE } from "../snippets/state.js";
 import { quoteEnvValue, quoteJson } from "./escape.js";
 import type { ProjectOptions } from "./options.js";
 import { requirementsFor } from "./python-deps.js";
@@ -15,11 +18,19 @@ export interface ProjectSpec {
 
 /**
  * Feature modules: each owns one folder under templates/ and decides whether
- * it is part of a project. Files of later features never replace earlier ones.
+ * it is part of a project. Files of later features never replace earlier ones,
+ * nor do they replace the security building blocks rendered from snippets/.
  */
 const FEATURES: readonly { folder: string; enabled: (options: ProjectOptions) => boolean }[] = [
   { folder: "base", enabled: () => true },
   { folder: "auth-jwt", enabled: (options) => options.auth === "jwt" },
+  { folder: "inference", enabled: (options) => options.llm || options.model !== "none" },
+  { folder: "pretrained", enabled: (options) => options.llm || options.model === "transformers" },
+  { folder: "llm", enabled: (options) => options.llm },
+  { folder: "llm-auth-jwt", enabled: (options) => options.llm && options.auth === "jwt" },
+  { folder: "llm-auth-none", enabled: (options) => options.llm && options.auth === "none" },
+  { folder: "model-safetensors", enabled: (options) => options.model === "safetensors" },
+  { folder: "model-transformers", enabled: (options) => options.model === "transformers" },
 ];
 
 const SECRET_KEY_BYTES = 48;
@@ -46,6 +57,11 @@ export function templateContext(spec: ProjectSpec): object {
     postgres: options.db === "postgres",
     redis: options.rateLimitStorage === "redis",
     corsOriginsJson: quoteJson(options.corsOrigins),
+    llm: options.llm,
+    model: options.model !== "none",
+    modelSafetensors: options.model === "safetensors",
+    modelTransformers: options.model === "transformers",
+    aiServing: options.llm || options.model !== "none",
     databaseUrl: databaseUrl(spec),
     rateLimitStorageUri: rateLimitStorageUri(options),
     dependencies: requirementsFor(options, "runtime"),
@@ -74,18 +90,42 @@ export function renderEnvFile(spec: ProjectSpec, secretKey: string): string {
   return `${lines.join("\n")}\n`;
 }
 
+export interface PlanOptions {
+  /** Folder of the snippet catalog; tests point it at a modified copy. */
+  snippetsRoot?: string;
+}
+
 /** Build the full list of files for a project, in memory, without touching disk. */
-export async function planProject(spec: ProjectSpec, secretKey = generateSecretKey()): Promise<PlannedFile[]> {
+export async function planProject(
+  spec: ProjectSpec,
+  secretKey = generateSecretKey(),
+  options: PlanOptions = {},
+): Promise<PlannedFile[]> {
   const context = templateContext(spec);
   const byPath = new Map<string, PlannedFile>();
+  const addFile = (file: PlannedFile, origin: string): void => {
+    if (byPath.has(file.path)) {
+      throw new Error(`Template conflict: ${file.path} comes from two features (the second is ${origin}).`);
+    }
+    byPath.set(file.path, file);
+  };
   for (const feature of FEATURES.filter((item) => item.enabled(spec.options))) {
     for (const file of await renderFolder(path.join(TEMPLATES_ROOT, feature.folder), context)) {
-      if (byPath.has(file.path)) {
-        throw new Error(`Template conflict: ${file.path} comes from two features.`);
-      }
-      byPath.set(file.path, file);
+      addFile(file, `templates/${feature.folder}`);
     }
   }
+  const snippets = await renderSnippets(await loadCatalog(options.snippetsRoot ?? SNIPPETS_ROOT), context);
+  for (const { snippet, file } of snippets) {
+    addFile(file, `snippets/${snippet.id}`);
+  }
   byPath.set(".env", { path: ".env", content: renderEnvFile(spec, secretKey) });
+  const managed = snippets.map(({ snippet, file }) => ({
+    path: file.path,
+    snippet: snippet.id,
+    version: snippet.version,
+    content: file.content,
+  }));
+  const state = createState({ name: spec.name, options: spec.options }, spec.generatorVersion, managed);
+  addFile({ path: STATE_FILE, content: serializeState(state) }, "the state file");
   return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -48,6 +48,9 @@ function validationMessage(check: () => unknown): string | undefined {
 type Answer<T> = T | symbol;
 
 function askOption(spec: OptionSpec): Promise<Answer<unknown>> {
+  if (spec.kind === "switch") {
+    return clack.confirm({ message: spec.question, initialValue: spec.defaultValue });
+  }
   if (spec.kind === "choice") {
     return clack.select({
       message: spec.question,

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -31,7 +31,8 @@ describe("create-secure-fastapi", () => {
     const result = await runCli(["--help"]);
     expect(result.exitCode).toBe(0);
     for (const spec of OPTION_SPECS) {
-      expect(result.stdout).toContain(`--${spec.flag} ${spec.valueName}`);
+      const usage = spec.kind === "switch" ? `--${spec.flag}, --no-${spec.flag}` : `--${spec.flag} ${spec.valueName}`;
+      expect(result.stdout).toContain(usage);
     }
     for (const flag of ["--yes", "--force", "--dry-run", "--no-git", "--install", "--no-install", "--name"]) {
       expect(result.stdout).toContain(flag);
@@ -149,5 +150,86 @@ describe("bad input", () => {
     expect(result.exitCode).toBe(0);
     expect(await readFile(path.join(root, "notes.md"), "utf8")).toBe("mine\n");
     expect((await readdir(root)).sort()).toContain("pyproject.toml");
+  });
+});
+
+describe("secure-fastapi snippets", () => {
+  it("lists the snippets of a generated project", async () => {
+    await runCli(["demo", "--yes", "--no-git"], { cwd: workspace });
+    const result = await runCli(["snippets", "list"], { cwd: path.join(workspace, "demo") });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/settings\s+v1\s+app\/core\/config\.py\s+v1, up to date/);
+  });
+
+  it("marks each snippet file with its id and version", async () => {
+    await runCli(["demo", "--yes", "--no-git"], { cwd: workspace });
+    const config = await readFile(path.join(workspace, "demo/app/core/config.py"), "utf8");
+    expect(config.split("\n")[0]).toBe("# secure-fastapi snippet: settings v1 (secure-fastapi snippets diff settings)");
+  });
+
+  it("prints a snippet's code", async () => {
+    const result = await runCli(["snippets", "show", "middleware"], { cwd: workspace });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("class SecurityHeadersMiddleware:");
+  });
+
+  it("rejects update without a state file and writes nothing", async () => {
+    await writeFile(path.join(workspace, "main.py"), "app = None\n");
+    const result = await runCli(["snippets", "update"], { cwd: workspace });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("No .secure-fastapi.json in");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(workspace)).toEqual(["main.py"]);
+  });
+
+  it("rejects an unknown subcommand with exit code 2", async () => {
+    const result = await runCli(["snippets", "upgrade"], { cwd: workspace });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('Unknown snippets command "upgrade"');
+  });
+
+  it("lists the subcommands in --help", async () => {
+    const result = await runCli(["snippets", "--help"]);
+    expect(result.exitCode).toBe(0);
+    for (const command of ["list", "show ID", "diff [ID...]", "update [ID...]", "--dry-run", "--allow-dirty"]) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+});
+
+describe("secure-fastapi add", () => {
+  it("lists the features in --help", async () => {
+    const result = await runCli(["add", "--help"]);
+    expect(result.exitCode).toBe(0);
+    for (const feature of ["auth", "rate-limit", "cors", "errors", "resource NAME", "llm", "model"]) {
+      expect(result.stdout).toContain(`  ${feature} `);
+    }
+  });
+
+  it("is listed in the main --help", async () => {
+    const result = await runCli(["--help"]);
+    expect(result.stdout).toContain("secure-fastapi add FEATURE");
+    expect(result.stdout).toContain("secure-fastapi snippets list|show|diff|update");
+  });
+
+  it("shows the diff and asks for --yes without a terminal", async () => {
+    const root = path.join(workspace, "todo");
+    await cp(path.resolve("test/fixtures/projects/single-file"), root, { recursive: true });
+    const result = await runCli(["add", "errors", "--allow-dirty"], { cwd: root });
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toContain("+++ b/core/errors.py");
+    expect(result.stderr).toContain("pass --yes");
+    expect((await readdir(root)).sort()).toEqual(["main.py", "requirements.txt", "tests"]);
+  });
+
+  it("adds a feature with --yes and scans the result", async () => {
+    const root = path.join(workspace, "todo");
+    await cp(path.resolve("test/fixtures/projects/single-file"), root, { recursive: true });
+    const result = await runCli(["add", "errors", "--yes", "--allow-dirty"], { cwd: root });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("Security scan: no findings.");
+    expect(await readFile(path.join(root, "main.py"), "utf8")).toContain("install_errors(");
   });
 });

@@ -12,7 +12,7 @@ import { createDatabase, dropDatabase, freePort, waitForHttp } from "../helpers/
  * PyPI, their own pytest suites, ruff, Bandit, our scanner, and a running
  * server. The matrix covers every value of every option at least once.
  */
-const MATRIX: { label: string; flags: string[] }[] = [
+const MATRIX: { label: string; flags: string[]; startsWithoutModel?: false }[] = [
   { label: "defaults", flags: [] },
   { label: "no-auth-cors", flags: ["--auth", "none", "--cors-origins", "https://app.example.com,http://localhost:5173"] },
   {
@@ -20,6 +20,15 @@ const MATRIX: { label: string; flags: string[] }[] = [
     flags: ["--db", "postgres", "--rate-limit-storage", "redis", "--cors-origins", "https://app.example.com"],
   },
   { label: "no-auth-postgres-redis", flags: ["--auth", "none", "--db", "postgres", "--rate-limit-storage", "redis"] },
+  // AI projects refuse to start without a model path, which their own
+  // suites build and test; here they run their suites and static checks.
+  { label: "llm-safetensors", flags: ["--llm", "--model", "safetensors"], startsWithoutModel: false },
+  {
+    label: "llm-transformers-redis",
+    flags: ["--llm", "--model", "transformers", "--rate-limit-storage", "redis"],
+    startsWithoutModel: false,
+  },
+  { label: "no-auth-llm-redis", flags: ["--auth", "none", "--llm", "--rate-limit-storage", "redis"], startsWithoutModel: false },
 ];
 
 const PYTEST_TIMEOUT_MS = 600_000;
@@ -48,7 +57,7 @@ async function generate(label: string, flags: string[]): Promise<string> {
   return path.join(workspace, name);
 }
 
-describe.each(MATRIX)("generated project: $label", ({ label, flags }) => {
+describe.each(MATRIX)("generated project: $label", ({ label, flags, startsWithoutModel }) => {
   let root: string;
   const usesPostgres = flags.includes("postgres");
   const usesRedis = flags.includes("redis");
@@ -105,7 +114,7 @@ describe.each(MATRIX)("generated project: $label", ({ label, flags }) => {
     PYTEST_TIMEOUT_MS,
   );
 
-  it("migrates, starts under uvicorn and answers the readiness probe", async () => {
+  it.skipIf(startsWithoutModel === false)("migrates, starts under uvicorn and answers the readiness probe", async () => {
     const runEnv: Record<string, string> = { PATH: `${bin}:${process.env.PATH ?? ""}` };
     if (usesPostgres) runEnv.DATABASE_URL = env.TEST_DATABASE_URL ?? "";
     await execa(tool("alembic"), ["upgrade", "head"], { cwd: root, env: runEnv });

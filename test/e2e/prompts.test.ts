@@ -75,6 +75,10 @@ describe("interactive prompts", () => {
     await keys("Enter");
     await waitFor("Rate-limit storage");
     await keys("Down", "Enter");
+    await waitFor("Add LLM endpoints");
+    await keys("Enter");
+    await waitFor("Model serving");
+    await keys("Enter");
     expect(await exitCode()).toBe(0);
     const env = await readFile(path.join(workspace, "shop-api", ".env"), "utf8");
     expect(env).toContain("DATABASE_URL='postgresql+psycopg://postgres@127.0.0.1:5432/shop_api'");

@@ -55,6 +55,20 @@ describe("parseCreateArgs", () => {
     }
   });
 
+  it("reads --llm and --no-llm", () => {
+    expect(parseCreateArgs(["--llm"]).options.llm).toBe(true);
+    expect(parseCreateArgs(["--no-llm"]).options.llm).toBe(false);
+    expect(parseCreateArgs([]).options.llm).toBeUndefined();
+  });
+
+  it("rejects --llm with --no-llm", () => {
+    expect(() => parseCreateArgs(["--llm", "--no-llm"])).toThrow("--llm and --no-llm contradict each other.");
+  });
+
+  it("rejects an unknown model kind", () => {
+    expect(() => parseCreateArgs(["--model", "pickle"])).toThrow('Invalid value "pickle" for --model.');
+  });
+
   it("rejects two directories", () => {
     expect(() => parseCreateArgs(["a", "b"])).toThrow('Unexpected argument "b"');
   });
@@ -70,7 +84,14 @@ describe("option table", () => {
     expect(new Set(flags).size).toBe(flags.length);
   });
 
-  it("defaults to JWT, SQLite, no origins and memory storage", () => {
-    expect(defaultOptions()).toEqual({ auth: "jwt", db: "sqlite", corsOrigins: [], rateLimitStorage: "memory" });
+  it("defaults to JWT, SQLite, no origins, memory storage, no AI", () => {
+    expect(defaultOptions()).toEqual({
+      auth: "jwt",
+      db: "sqlite",
+      corsOrigins: [],
+      rateLimitStorage: "memory",
+      llm: false,
+      model: "none",
+    });
   });
 });

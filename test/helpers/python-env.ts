@@ -8,6 +8,9 @@ import { SYSTEM_PYTHON } from "./python.js";
 const ENV_ROOT = path.resolve(".cache/python-env");
 const LOCK = `${ENV_ROOT}.lock`;
 const STALE_LOCK_MS = 20 * 60_000;
+// NOTE: 2.13.0 is the CPU wheel that this project's CI machines keep on disk;
+// elsewhere pip downloads it from PyPI.
+const TORCH_REQUIREMENT = process.env.TEST_TORCH_REQUIREMENT ?? "torch==2.13.0";
 
 /** Every requirement any generated project may need, plus the parsers tests use. */
 function requirements(): string[] {
@@ -44,7 +47,7 @@ async function readStamp(file: string): Promise<string | null> {
 export async function ensurePythonEnv(): Promise<string> {
   const bin = path.join(ENV_ROOT, "bin");
   const wanted = requirements();
-  const digest = createHash("sha256").update(wanted.join("\n")).digest("hex");
+  const digest = createHash("sha256").update([TORCH_REQUIREMENT, ...wanted].join("\n")).digest("hex");
   const stampFile = path.join(ENV_ROOT, ".requirements-sha256");
   await mkdir(path.dirname(ENV_ROOT), { recursive: true });
   await acquireLock();
@@ -52,6 +55,11 @@ export async function ensurePythonEnv(): Promise<string> {
     if ((await readStamp(stampFile)) === digest) return bin;
     await rm(ENV_ROOT, { recursive: true, force: true });
     await execa(SYSTEM_PYTHON, ["-m", "venv", ENV_ROOT]);
+    // Install the CPU build of PyTorch first so that the project's
+    // "torch>=2.10" keeps it instead of resolving a multi-gigabyte CUDA build.
+    await execa(path.join(bin, "pip"), ["install", "--quiet", "--disable-pip-version-check", TORCH_REQUIREMENT], {
+      stdio: "inherit",
+    });
     await execa(path.join(bin, "pip"), ["install", "--quiet", "--disable-pip-version-check", ...wanted], {
       stdio: "inherit",
     });

@@ -1,0 +1,48 @@
+import type { ProjectOptions } from "../generator/options.js";
+import type { Project } from "./project.js";
+
+/** A change that `add` could not place safely: where it belongs and the exact lines. */
+export interface ManualStep {
+  file: string;
+  /** Place in the file, such as "after `app = FastAPI(...)`". */
+  where: string;
+  lines: string;
+  /** Reason the change was not placed automatically. */
+  reason: string;
+}
+
+/** A file written from a snippet, for the state file. */
+export interface ManagedWrite {
+  path: string;
+  snippet: string;
+  version: number;
+  content: string;
+}
+
+/**
+ * Everything one `add` run would do. File changes are staged on the
+ * project, and this records what goes beside them.
+ */
+export interface AddPlan {
+  project: Project;
+  /** Set when the feature is already there; nothing else applies then. */
+  alreadyPresent?: string;
+  manual: ManualStep[];
+  managed: ManagedWrite[];
+  /** Lines printed after a successful write: settings to set, next steps. */
+  notes: string[];
+  /** Files whose added lines hold secrets, masked in the printed diff. */
+  secretFiles: Set<string>;
+  /** New generator options to record, when the feature changes them. */
+  options?: ProjectOptions;
+  /** State entries whose files the feature rewrote from scratch, with their new base. */
+  rebased?: ManagedWrite[];
+}
+
+export function emptyPlan(project: Project): AddPlan {
+  return { project, manual: [], managed: [], notes: [], secretFiles: new Set() };
+}
+
+export function presentPlan(project: Project, message: string): AddPlan {
+  return { ...emptyPlan(project), alreadyPresent: message };
+}

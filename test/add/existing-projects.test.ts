@@ -1,0 +1,197 @@
+import { execa } from "execa";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSnippetsCommand } from "../../src/snippets/command.js";
+import { parseState, STATE_FILE } from "../../src/snippets/state.js";
+import { ensurePythonEnv } from "../helpers/python-env.js";
+import { copyCatalog, publishSnippetChange, runInProcess } from "../snippets/helpers.js";
+import {
+  add,
+  commitAll,
+  commitChanges,
+  copyFixture,
+  FIXTURES,
+  gitStatus,
+  read,
+  runPytest,
+  scanProblems,
+} from "./helpers.js";
+
+/**
+ * `add` on hand-written projects of two layouts: one module (main.py, no
+ * settings class) and an `app/` package with routers, a factory and a
+ * settings class with lower-case fields. Each feature is added in turn, then
+ * added again, and the project's own tests, the scanner and behaviour checks
+ * of the added building blocks run on the result.
+ */
+const LAYOUTS = [
+  {
+    fixture: "single-file",
+    securityPackage: "core",
+    settingsFile: "core/config.py",
+    appFile: "main.py",
+    field: "CORS_ORIGINS",
+    hasDatabase: false,
+  },
+  {
+    fixture: "package-routers",
+    securityPackage: "app.core",
+    settingsFile: "app/config.py",
+    appFile: "app/main.py",
+    field: "cors_origins",
+    hasDatabase: true,
+  },
+];
+
+const FEATURES = ["rate-limit", "cors", "errors", "auth"];
+const PYTEST_TIMEOUT_MS = 120_000;
+
+let bin: string;
+let workspace: string;
+
+beforeAll(async () => {
+  bin = await ensurePythonEnv();
+  workspace = await mkdtemp(path.join(tmpdir(), "csf-add-existing-"));
+});
+
+afterAll(async () => {
+  await rm(workspace, { recursive: true, force: true });
+});
+
+describe.each(LAYOUTS)(
+  "add on the hand-written project $fixture",
+  ({ fixture, securityPackage, settingsFile, appFile, field, hasDatabase }) => {
+    let root: string;
+    const folder = securityPackage.replaceAll(".", "/");
+
+    beforeAll(async () => {
+      root = await copyFixture(fixture, workspace);
+      await commitAll(root);
+    });
+
+    it(
+      "starts with passing tests and no findings",
+      async () => {
+        expect(await scanProblems(root)).toEqual([]);
+        const pytest = await runPytest(bin, root);
+        expect(pytest.ok, pytest.output).toBe(true);
+      },
+      PYTEST_TIMEOUT_MS,
+    );
+
+    it.each(FEATURES)("adds %s and reports a clean scan", async (feature) => {
+      const result = await add(root, [feature, "--yes"]);
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain(`Added ${feature}:`);
+      expect(result.stdout).toContain("Security scan: no findings.");
+      await commitChanges(root, `Add ${feature}`);
+    });
+
+    it.each(FEATURES)("changes nothing when %s is added again", async (feature) => {
+      const result = await add(root, [feature, "--yes"]);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain(`${feature} is already set up`);
+      expect(await gitStatus(root)).toBe("");
+    });
+
+    it.runIf(hasDatabase)("adds an owned resource", async () => {
+      const result = await add(root, ["resource", "note", "--yes"]);
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("Added resource: app/main.py, app/routers/notes.py, tests/test_notes.py.");
+      expect(await read(root, "app/routers/notes.py")).toContain("Note.owner == subject");
+      expect(await read(root, appFile)).toContain("app.include_router(notes.router)");
+      await commitChanges(root, "Add notes");
+      const again = await add(root, ["resource", "note", "--yes"]);
+      expect(again.stdout).toContain("The note resource is already there");
+      expect(await gitStatus(root)).toBe("");
+    });
+
+    it.runIf(!hasDatabase)("explains why a resource needs a database", async () => {
+      const result = await add(root, ["resource", "note", "--yes"]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain("No SQLAlchemy declarative base found.");
+      expect(await gitStatus(root)).toBe("");
+    });
+
+    it("places the building blocks in the security package", async () => {
+      for (const file of ["rate_limit.py", "cors.py", "errors.py", "middleware.py", "security.py"]) {
+        expect((await read(root, `${folder}/${file}`)).startsWith("# secure-fastapi snippet: ")).toBe(true);
+      }
+      const app = await read(root, appFile);
+      for (const call of ["install_rate_limit(", "install_cors(", "install_errors(", "install_auth("]) {
+        expect(app).toContain(call);
+      }
+      expect(await read(root, settingsFile)).toContain(`${field}: CorsOrigins = []`);
+    });
+
+    it("records the placed snippets in the state file", async () => {
+      const state = parseState(await read(root, STATE_FILE), STATE_FILE);
+      expect(state.project.options).toBeNull();
+      expect(state.files.map((entry) => `${entry.path} ${entry.snippet}`).sort()).toEqual(
+        [
+          `${folder}/cors.py cors`,
+          `${folder}/errors.py handlers`,
+          `${folder}/middleware.py middleware`,
+          `${folder}/rate_limit.py limiter`,
+          `${folder}/security.py tokens`,
+          ...(fixture === "single-file" ? [`${folder}/config.py app-settings`] : []),
+        ].sort(),
+      );
+    });
+
+    it("keeps the secret key out of git", async () => {
+      expect(await read(root, ".env")).toMatch(/^SECRET_KEY='[A-Za-z0-9_-]{64}'$/m);
+      expect((await read(root, ".gitignore")).split("\n")).toContain(".env");
+      expect(await gitStatus(root)).toBe("");
+    });
+
+    it("leaves the scanner silent", async () => {
+      expect(await scanProblems(root)).toEqual([]);
+    });
+
+    it("passes pyflakes and isort checks", async () => {
+      const result = await execa(
+        path.join(bin, "ruff"),
+        ["check", "--isolated", "--no-cache", "--select", "F,I", "."],
+        {
+          cwd: root,
+          reject: false,
+        },
+      );
+      expect(result.exitCode, result.stdout).toBe(0);
+    });
+
+    it(
+      "passes its own tests and the checks of the building blocks",
+      async () => {
+        await copyFile(
+          path.join(FIXTURES, "_checks/test_security_kits.py"),
+          path.join(root, "tests/test_security_kits.py"),
+        );
+        try {
+          const pytest = await runPytest(bin, root, { SECURITY_PACKAGE: securityPackage });
+          expect(pytest.ok, pytest.output).toBe(true);
+          expect(pytest.output).toMatch(/\b2[0-9] passed|\b[3-9][0-9] passed/);
+        } finally {
+          await rm(path.join(root, "tests/test_security_kits.py"));
+        }
+      },
+      PYTEST_TIMEOUT_MS,
+    );
+
+    it("updates a placed snippet to a newer version", async () => {
+      const catalog = await copyCatalog(path.join(workspace, `catalog-${fixture}`));
+      await publishSnippetChange(catalog, "limiter", 'DEFAULT_SCOPE = "default"', 'DEFAULT_SCOPE = "application"');
+      const result = await runInProcess((io) =>
+        runSnippetsCommand(["update"], io, { cwd: root, snippetsRoot: catalog }),
+      );
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toMatch(/replaced\s+\S+rate_limit\.py\s+limiter v1 → v2/);
+      expect(await read(root, `${folder}/rate_limit.py`)).toContain('DEFAULT_SCOPE = "application"');
+    });
+  },
+);
