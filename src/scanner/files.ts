@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import path from "node:path";
 import type { ProjectConfig } from "./config.js";
 import { ExcludeMatcher } from "./glob.js";
@@ -76,8 +76,10 @@ export async function discoverFiles(
     const walker = new Walker(options.cwd, [cliExcludes, ...configMatchers(config)], config, seenFiles, seenDirs);
     if (info.isDirectory()) {
       walker.walk(absolute, targets, errors);
-    } else {
+    } else if (info.isFile()) {
       walker.addFile(absolute, true, targets);
+    } else {
+      errors.push(notRegularError(display, info, true));
     }
   }
   return { targets, errors };
@@ -114,11 +116,14 @@ class Walker {
         const child = path.join(dir, entry.name);
         let isDir = entry.isDirectory();
         let isFile = entry.isFile();
-        if (entry.isSymbolicLink()) {
+        let special: Dirent | Stats | null = isSpecial(entry) ? entry : null;
+        const isLink = entry.isSymbolicLink();
+        if (isLink) {
           try {
             const target = statSync(child);
             isDir = target.isDirectory();
             isFile = target.isFile();
+            special = isSpecial(target) ? target : null;
           } catch (error) {
             if (entry.name.endsWith(".py")) errors.push(pathError(displayPath(this.cwd, child), error, false));
             continue;
@@ -127,14 +132,16 @@ class Walker {
         if (isDir && !DEFAULT_EXCLUDED_DIRS.includes(entry.name) && !this.excluded(child)) {
           pending.push(child);
         } else if (isFile && entry.name.endsWith(".py") && !this.excluded(child)) {
-          this.addFile(child, false, targets);
+          // A file that is not a link has its folder's real path plus its own name.
+          this.addFile(child, false, targets, isLink ? undefined : path.join(real, entry.name));
+        } else if (special && entry.name.endsWith(".py") && !this.excluded(child)) {
+          errors.push(notRegularError(displayPath(this.cwd, child), special, false));
         }
       }
     }
   }
 
-  addFile(absolute: string, explicit: boolean, targets: ScanTarget[]): void {
-    const real = realPath(absolute);
+  addFile(absolute: string, explicit: boolean, targets: ScanTarget[], real = realPath(absolute)): void {
     if (this.seenFiles.has(real)) return;
     this.seenFiles.add(real);
     targets.push({ absolute, display: displayPath(this.cwd, absolute), explicit, config: this.config });
@@ -153,6 +160,26 @@ function realPath(file: string): string {
   } catch {
     return file;
   }
+}
+
+type FileKind = Pick<Stats, "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice">;
+
+function isSpecial(kind: FileKind): boolean {
+  return kind.isFIFO() || kind.isSocket() || kind.isCharacterDevice() || kind.isBlockDevice();
+}
+
+function specialKindName(kind: FileKind): string {
+  if (kind.isFIFO()) return "a named pipe (FIFO)";
+  if (kind.isSocket()) return "a socket";
+  if (kind.isCharacterDevice()) return "a character device";
+  if (kind.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+/** Pipes, sockets and devices can block or never end, so they are never read. */
+function notRegularError(display: string, kind: FileKind, explicit: boolean): ScanError {
+  const what = specialKindName(kind);
+  return { path: display, kind: "not-regular", message: `skipped: ${what}, not a regular file`, explicit };
 }
 
 const ERRNO_REASONS: Record<string, string> = {
@@ -185,11 +212,12 @@ export function readSource(target: ScanTarget, maxBytes: number): ReadResult {
   });
   let bytes: Buffer;
   try {
-    const info = statSync(target.absolute);
-    if (info.size > maxBytes) {
-      return fail("too-large", `skipped: ${info.size} bytes is over the ${maxBytes}-byte limit`);
+    const read = readRegularFile(target.absolute, maxBytes);
+    if ("notRegular" in read) return { error: notRegularError(target.display, read.notRegular, target.explicit) };
+    if (read.bytes === null) {
+      return fail("too-large", `skipped: over the ${maxBytes}-byte limit`);
     }
-    bytes = readFileSync(target.absolute);
+    bytes = read.bytes;
   } catch (error) {
     return { error: pathError(target.display, error, target.explicit) };
   }
@@ -199,11 +227,44 @@ export function readSource(target: ScanTarget, maxBytes: number): ReadResult {
   return { text };
 }
 
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Read at most `maxBytes` bytes of a regular file; `bytes` is null when the
+ * file holds more. The size is counted from the bytes read, not from
+ * `st_size`, which can be stale or 0 (as for files in /proc). `O_NONBLOCK`
+ * keeps the open from waiting for a writer if the path was swapped for a FIFO
+ * after discovery, and the `fstat` check then rejects it.
+ */
+function readRegularFile(file: string, maxBytes: number): { bytes: Buffer | null } | { notRegular: Stats } {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { notRegular: info };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, maxBytes + 1 - total));
+      const count = readSync(fd, chunk, 0, chunk.length, null);
+      if (count === 0) break;
+      chunks.push(chunk.subarray(0, count));
+      total += count;
+      if (total > maxBytes) return { bytes: null };
+    }
+    return { bytes: Buffer.concat(chunks, total) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Without the `stream` option each `decode` call starts afresh, so one decoder serves every file. */
+const UTF8_DECODER = new TextDecoder("utf-8", { fatal: true });
+
 const CODING_COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
 function decodeSource(bytes: Buffer): string | null {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return UTF8_DECODER.decode(bytes);
   } catch {
     // Fall through to a declared encoding.
   }

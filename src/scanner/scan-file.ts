@@ -1,10 +1,10 @@
 import type { Parser } from "web-tree-sitter";
 import { FileContext } from "./analysis/context.js";
-import { collectFacts, type FileFacts } from "./analysis/facts.js";
+import { collectFacts, importedModule, type FileFacts } from "./analysis/facts.js";
 import { parsePython } from "./parse/parser.js";
 import { RULE_IDS, SUPPRESSION_RULE } from "./rules/registry.js";
 import { applySuppressions, readSuppressions } from "./suppressions.js";
-import type { CandidateFinding, Reporter, Rule } from "./types.js";
+import type { CandidateFinding, FindingCondition, Reporter, Rule } from "./types.js";
 
 const MAX_SNIPPET = 200;
 
@@ -27,7 +27,7 @@ export function scanSource(
   options: { path: string; reportSuppressionProblems: boolean },
 ): FileScanResult {
   const parsed = parsePython(parser, text);
-  const emptyFacts: FileFacts = { classes: [], globalRateLimit: false };
+  const emptyFacts: FileFacts = { path: options.path, classes: [], globalRateLimit: false };
   if (!("root" in parsed)) {
     const lines = text.split("\n").length;
     return { candidates: [], facts: emptyFacts, lines, errors: [{ kind: "parse", ...parsed }] };
@@ -66,9 +66,16 @@ function reporterFor(file: FileContext, rule: Rule, sink: CandidateFinding[]): R
     if (seen.has(key)) return;
     seen.add(key);
     const candidate = candidateAt(file, rule.id, extra.severity ?? rule.severity, node, message);
-    if (extra.condition) candidate.condition = extra.condition;
+    if (extra.condition) candidate.condition = withImportSource(file, extra.condition);
     sink.push(candidate);
   };
+}
+
+/** Record where the using file imports a condition's class from. */
+function withImportSource(file: FileContext, condition: FindingCondition): FindingCondition {
+  if (!("model" in condition)) return condition;
+  const importedFrom = importedModule(file, condition.model);
+  return importedFrom === null ? condition : { ...condition, importedFrom };
 }
 
 function candidateAt(

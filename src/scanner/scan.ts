@@ -5,7 +5,7 @@ import { runFileJob, type FileJob, type FileJobResult } from "./file-job.js";
 import { discoverFiles, type ScanTarget } from "./files.js";
 import { getParser } from "./parse/parser.js";
 import { ALL_RULE_INFO, findRuleInfo, RULE_IDS, RULES, SUPPRESSION_RULE } from "./rules/registry.js";
-import { runInWorkers, workerCount } from "./pool.js";
+import { runInWorkers, workerCount, type LocalRunner } from "./pool.js";
 import { severityRank, type CandidateFinding, type Finding, type Rule, type ScanError, type ScanOptions, type ScanReport } from "./types.js";
 
 /** Files above this size are skipped; generated and hand-written modules are far smaller. */
@@ -89,7 +89,7 @@ export async function scanPaths(paths: string[], options: Partial<ScanOptions> =
     for (const candidate of result.candidates) pending.push({ target, candidate });
   });
   const findings = pending
-    .filter(({ candidate }) => !candidate.condition || facts.holds(candidate.condition))
+    .filter(({ target, candidate }) => !candidate.condition || facts.holds(candidate.condition, target.display))
     .filter(({ candidate }) => severityRank(candidate.severity) >= severityRank(settings.minSeverity))
     .map(({ target, candidate }) => toFinding(target, candidate));
   findings.sort(compareFindings);
@@ -98,10 +98,13 @@ export async function scanPaths(paths: string[], options: Partial<ScanOptions> =
 }
 
 async function runJobs(jobs: FileJob[], requestedWorkers: number | undefined): Promise<FileJobResult[]> {
-  const count = workerCount(jobs.length, requestedWorkers);
-  if (count > 0) return runInWorkers(jobs, count);
-  const parser = await getParser();
-  return jobs.map((job) => runFileJob(parser, job));
+  const count = workerCount(jobs, requestedWorkers);
+  const prepareLocal = async (): Promise<LocalRunner> => {
+    const parser = await getParser();
+    return (job) => runFileJob(parser, job);
+  };
+  if (count > 0) return runInWorkers(jobs, count, prepareLocal);
+  return jobs.map(await prepareLocal());
 }
 
 function validateRuleIds(ids: readonly string[], source?: string): void {

@@ -34,6 +34,7 @@ export type ScanErrorKind =
   | "binary"
   | "encoding"
   | "too-large"
+  | "not-regular"
   | "parse"
   | "internal";
 
@@ -70,8 +71,9 @@ export interface ScanOptions {
   /** Read `[tool.secure-fastapi]` from the nearest pyproject.toml. */
   useConfig: boolean;
   /**
-   * Worker threads to scan with; 0 scans in the calling thread. By default
-   * large scans use one worker per CPU (at most 4) when running compiled.
+   * Worker threads to start besides the calling thread, which scans too; 0
+   * scans in the calling thread only. By default, when running compiled on 2
+   * or more CPUs, scans of at least 2 MiB of source start one worker.
    */
   workers?: number;
 }
@@ -106,10 +108,21 @@ export interface CandidateFinding extends SourceRange {
  * is kept. Each is serialisable so that files can be scanned independently.
  */
 export type FindingCondition =
-  | { kind: "private-model"; model: string }
-  | { kind: "sensitive-table-model"; model: string }
-  | { kind: "unbounded-text-field"; model: string; fields: string[] }
+  | ({ kind: "private-model" } & ClassReference)
+  | ({ kind: "sensitive-table-model" } & ClassReference)
+  | ({ kind: "unbounded-text-field"; fields: string[] } & ClassReference)
   | { kind: "no-global-rate-limit" };
+
+/** A class named at the use site, so that facts come from the class it refers to. */
+export interface ClassReference {
+  /** The name as written, possibly dotted (`models.User`). */
+  model: string;
+  /**
+   * The absolute module that the using file imports the name from
+   * (`app.models`, with relative imports resolved); set by the scanner.
+   */
+  importedFrom?: string;
+}
 
 /** A rule record in the registry. */
 export interface Rule extends RuleInfo {

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { RULES, scanPaths } from "../../src/scanner/index.js";
 import { formatJson } from "../../src/scanner/report/json.js";
 import { formatSarif } from "../../src/scanner/report/sarif.js";
+import { formatScanErrors, formatText } from "../../src/scanner/report/text.js";
+import type { ScanReport } from "../../src/scanner/types.js";
 import { INSECURE_SQL, makeProject } from "./helpers.js";
 
 async function sampleReport() {
@@ -122,5 +124,72 @@ describe("SARIF report", () => {
     const hashes = results.map((result: { partialFingerprints: { primaryLocationLineHash: string } }) => result.partialFingerprints.primaryLocationLineHash);
     expect(hashes[0].split(":")[0]).toBe(hashes[1].split(":")[0]);
     expect(hashes.map((hash: string) => hash.split(":")[1])).toEqual(["1", "2"]);
+  });
+});
+
+function textReport(overrides: Partial<ScanReport>): ScanReport {
+  return { findings: [], errors: [], filesScanned: 0, linesScanned: 0, rules: [], ...overrides };
+}
+
+describe("text report", () => {
+  it("escapes control characters in paths and messages", () => {
+    const report = textReport({
+      filesScanned: 1,
+      findings: [
+        {
+          ruleId: "SFA006",
+          severity: "high",
+          message: "SQL built from `q\u001b]0;pwned\u0007` with\ttab",
+          hint: "fix\u009b2J",
+          path: "app/\u001b[2Jevil\u007f.py",
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 2,
+          cwe: "CWE-89",
+        },
+      ],
+    });
+    const text = formatText(report, { color: false });
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain("app/\\x1b[2Jevil\\x7f.py:1:1:");
+    expect(text).toContain("`q\\x1b]0;pwned\\x07` with\ttab");
+    expect(text).toContain("fix: fix\\x9b2J");
+  });
+
+  it("escapes control characters in error lines", () => {
+    const errors = [{ path: "a\u001b[31m.py\nfake", kind: "parse" as const, message: "parse error", explicit: false }];
+    expect(formatScanErrors(errors)).toBe("warning: a\\x1b[31m.py\\x0afake: parse error\n");
+  });
+
+  it("summary says the scan failed for a missing path", () => {
+    const report = textReport({
+      errors: [{ path: "missing", kind: "not-found", message: "no such file or folder", explicit: true }],
+    });
+    expect(formatText(report, { color: false })).toBe(
+      "Scan failed: 1 path named on the command line could not be scanned. No findings in 0 files scanned.\n",
+    );
+  });
+
+  it("summary counts skipped files", () => {
+    const report = textReport({
+      filesScanned: 2,
+      errors: [{ path: "bad.py", kind: "parse", message: "parse error", explicit: false }],
+    });
+    expect(formatText(report, { color: false })).toBe("No findings in 2 files; 1 file could not be scanned.\n");
+  });
+
+  it("summary lists both failed and skipped paths", () => {
+    const report = textReport({
+      filesScanned: 1,
+      errors: [
+        { path: "missing", kind: "not-found", message: "no such file or folder", explicit: true },
+        { path: "a.py", kind: "binary", message: "skipped: binary file", explicit: false },
+        { path: "b.py", kind: "binary", message: "skipped: binary file", explicit: false },
+      ],
+    });
+    expect(formatText(report, { color: false })).toBe(
+      "Scan failed: 1 path named on the command line could not be scanned, and 2 other files could not be scanned. No findings in 1 file scanned.\n",
+    );
   });
 });

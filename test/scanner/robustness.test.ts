@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { scanPaths } from "../../src/scanner/index.js";
@@ -55,6 +56,44 @@ describe("scan robustness", () => {
     const root = makeProject({ "big.py": `x = 1\n`.repeat(2000) });
     const report = await scan(root, ["big.py"], { maxFileBytes: 4096 });
     expect(report.errors[0]).toMatchObject({ kind: "too-large", explicit: true });
+  });
+
+  it("rejects a FIFO named explicitly", async () => {
+    const root = makeProject({ "db.py": INSECURE_SQL });
+    execFileSync("mkfifo", [path.join(root, "pipe.py")]);
+    const report = await scan(root, ["pipe.py", "db.py"]);
+    expect(report.errors).toEqual([
+      { path: "pipe.py", kind: "not-regular", message: "skipped: a named pipe (FIFO), not a regular file", explicit: true },
+    ]);
+    expect(report.findings).toHaveLength(1);
+  });
+
+  it("warns about a FIFO found while walking", async () => {
+    const root = makeProject({ "db.py": INSECURE_SQL });
+    execFileSync("mkfifo", [path.join(root, "pipe.py")]);
+    const report = await scan(root);
+    expect(report.errors).toEqual([expect.objectContaining({ path: "pipe.py", kind: "not-regular", explicit: false })]);
+    expect(report.findings).toHaveLength(1);
+  });
+
+  it.skipIf(!existsSync("/dev/zero"))("rejects a character device named explicitly", async () => {
+    const root = makeProject({});
+    const report = await scan(root, ["/dev/zero"]);
+    expect(report.errors).toEqual([
+      {
+        path: "/dev/zero",
+        kind: "not-regular",
+        message: "skipped: a character device, not a regular file",
+        explicit: true,
+      },
+    ]);
+  });
+
+  it.skipIf(!existsSync("/proc/self/status"))("caps reads by bytes read, not st_size", async () => {
+    // Files in /proc report a size of 0 but hold more.
+    const root = makeProject({});
+    const report = await scan(root, ["/proc/self/status"], { maxFileBytes: 16 });
+    expect(report.errors).toEqual([expect.objectContaining({ kind: "too-large", explicit: true })]);
   });
 
   it("survives a symbolic link loop", async () => {

@@ -29,6 +29,8 @@ export class FileContext {
   private importTable: ImportTable | null = null;
   private routeList: Route[] | null = null;
   private readonly scopeBindings = new Map<SyntaxNode | null, Map<string, Binding[]>>();
+  /** `calleeName` results by call node, because most rules ask for every call's callee. */
+  private readonly callees = new Map<SyntaxNode, string | null>();
 
   constructor(
     readonly path: string,
@@ -65,7 +67,12 @@ export class FileContext {
 
   /** The import-resolved name of the function a call invokes. */
   calleeName(call: SyntaxNode): string | null {
-    return this.qualified(call.child("function"));
+    let name = this.callees.get(call);
+    if (name === undefined) {
+      name = this.qualified(call.child("function"));
+      this.callees.set(call, name);
+    }
+    return name;
   }
 
   /** The function (or lambda) whose body contains `node`; null at module level. */

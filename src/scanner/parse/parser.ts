@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Language, Parser, type Tree, type TreeCursor } from "web-tree-sitter";
-import { SourceText, SyntaxNode } from "./syntax.js";
+import { asCursorBinding, PublicCursor, RawCursor, type CursorBinding, type WalkCursor } from "./cursor.js";
+import { appendChild, SourceText, SyntaxNode } from "./syntax.js";
 
 /** A parsed file: its source, the root of its syntax tree and its nodes by type. */
 export interface ParsedFile {
@@ -21,6 +22,13 @@ const PARSE_TIMEOUT_MS = 10_000;
 
 let parserPromise: Promise<Parser> | null = null;
 
+/**
+ * web-tree-sitter's WebAssembly module, when this file initialised it and it
+ * has the functions a raw cursor calls. When null, trees are copied through
+ * the public `TreeCursor`, which gives the same result more slowly.
+ */
+let cursorBinding: CursorBinding | null = null;
+
 /** Load the Python grammar once per process and return the shared parser. */
 export function getParser(): Promise<Parser> {
   parserPromise ??= createParser();
@@ -28,7 +36,12 @@ export function getParser(): Promise<Parser> {
 }
 
 async function createParser(): Promise<Parser> {
-  await Parser.init();
+  // Parser.init() makes the object it is given into the Emscripten module. It
+  // initialises the module only once per thread, so if other code called it
+  // first, the object stays empty and the public cursor is used.
+  const module = {};
+  await Parser.init(module);
+  cursorBinding = asCursorBinding(module);
   const require = createRequire(import.meta.url);
   const grammarPath = require.resolve("tree-sitter-python/tree-sitter-python.wasm");
   const language = await Language.load(grammarPath);
@@ -118,7 +131,6 @@ interface TypeTables {
   leaf: boolean[];
   /** False for node types whose children never have a field name. */
   hasFields: boolean[];
-  fieldsByName: Map<string, boolean>;
   fields: (string | null)[];
 }
 
@@ -158,10 +170,20 @@ function tablesFor(language: Language): TypeTables {
     hasFields.push(!withoutFields.has(name));
   }
   const fields = language.fields.map((field) => field ?? null);
-  const fieldsByName = new Map(names.map((name, id) => [name, hasFields[id] ?? true]));
-  tables = { names, named, keepAnonymous, leaf, hasFields, fieldsByName, fields };
+  tables = { names, named, keepAnonymous, leaf, hasFields, fields };
   typeTables.set(language, tables);
   return tables;
+}
+
+/** Return the binding that raw cursors use, or null before `getParser()` has finished or when it is unavailable. */
+export function rawCursorBinding(): CursorBinding | null {
+  return cursorBinding;
+}
+
+/** Open a cursor on the root of `tree`, raw when the binding is available. */
+export function openCursor(tree: Tree, binding: CursorBinding | null = cursorBinding): WalkCursor {
+  const cursor = tree.walk();
+  return binding ? new RawCursor(binding, tree, cursor) : new PublicCursor(cursor);
 }
 
 /**
@@ -169,33 +191,35 @@ function tablesFor(language: Language): TypeTables {
  * chain of `+`) cannot overflow the JavaScript stack. Each cursor read
  * crosses into WebAssembly, so reads are limited to what is kept.
  */
-function copyTree(
+export function copyTree(
   tree: Tree,
   source: SourceText,
   byType: Map<string, SyntaxNode[]>,
+  cursor: WalkCursor = openCursor(tree),
 ): SyntaxNode {
   const tables = tablesFor(tree.language);
-  const hasFieldsByName = tables.fieldsByName;
-  const cursor = tree.walk();
   try {
-    const root = new SyntaxNode(source, cursor.nodeType, null, 0, source.text.length, true);
+    const rootType = tables.names[cursor.typeId()] ?? "ERROR";
+    const root = new SyntaxNode(source, rootType, null, 0, source.text.length, true);
     if (!cursor.gotoFirstChild()) return root;
     let parent = root;
     let parentHasFields = false;
+    // Whether each open ancestor's children can have field names, innermost last.
+    const hasFieldsStack: boolean[] = [];
     for (;;) {
-      const typeId = cursor.nodeTypeId;
+      const typeId = cursor.typeId();
       const named = tables.named[typeId] ?? true;
       if (named || (parentHasFields && tables.keepAnonymous[typeId])) {
-        const field = parentHasFields ? (tables.fields[cursor.currentFieldId] ?? null) : null;
+        const field = parentHasFields ? (tables.fields[cursor.fieldId()] ?? null) : null;
         if (named || field !== null) {
           const type = tables.names[typeId] ?? "ERROR";
-          const node = new SyntaxNode(source, type, field, cursor.startIndex, cursor.endIndex, named);
-          node.parent = parent;
-          parent.children.push(node);
+          const node = new SyntaxNode(source, type, field, cursor.startIndex(), cursor.endIndex(), named);
+          appendChild(parent, node);
           const list = byType.get(type);
           if (list) list.push(node);
           else byType.set(type, [node]);
           if (named && !tables.leaf[typeId] && cursor.gotoFirstChild()) {
+            hasFieldsStack.push(parentHasFields);
             parent = node;
             parentHasFields = tables.hasFields[typeId] ?? true;
             continue;
@@ -205,7 +229,7 @@ function copyTree(
       while (!cursor.gotoNextSibling()) {
         if (!cursor.gotoParent() || parent === root) return root;
         parent = parent.parent as SyntaxNode;
-        parentHasFields = parent === root ? false : (hasFieldsByName.get(parent.type) ?? true);
+        parentHasFields = hasFieldsStack.pop() ?? false;
       }
     }
   } finally {

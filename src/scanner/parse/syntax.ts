@@ -1,4 +1,11 @@
 /**
+ * The children of every leaf, shared so that leaves (about half of all
+ * nodes) allocate no array. It is frozen, so code that adds to it by mistake
+ * throws.
+ */
+const NO_CHILDREN = Object.freeze([]) as unknown as SyntaxNode[];
+
+/**
  * A plain JavaScript copy of a tree-sitter syntax tree. Rules walk this copy
  * instead of the WebAssembly tree, because every property read on a
  * web-tree-sitter node crosses into WebAssembly, and because the copy lets
@@ -9,7 +16,8 @@
  */
 export class SyntaxNode {
   parent: SyntaxNode | null = null;
-  readonly children: SyntaxNode[] = [];
+  /** The kept children in source order; only `appendChild` changes the list. */
+  children: SyntaxNode[] = NO_CHILDREN;
 
   constructor(
     readonly source: SourceText,
@@ -48,6 +56,13 @@ export class SyntaxNode {
   get namedChildren(): SyntaxNode[] {
     return this.children.filter((child) => child.named);
   }
+}
+
+/** Make `child` the last child of `parent`. */
+export function appendChild(parent: SyntaxNode, child: SyntaxNode): void {
+  child.parent = parent;
+  if (parent.children === NO_CHILDREN) parent.children = [child];
+  else parent.children.push(child);
 }
 
 /** The source of one file and the offsets where its lines start. */

@@ -100,6 +100,7 @@ const GENERATE_METHODS = new Set([
   "generate_content_async",
   "invoke",
   "ainvoke",
+  "stream",
   "astream",
   "chat",
   "achat",

@@ -42,13 +42,37 @@ function algorithmFamily(algorithm: string): string {
 }
 
 /**
+ * True for `header["alg"]` or `header.get("alg")` where `header` is (through
+ * local names) the result of `get_unverified_header`, read before the
+ * signature is checked.
+ */
+function isTokenHeaderAlgorithm(file: FileContext, node: SyntaxNode): boolean {
+  const value = unwrap(file.resolve(node));
+  let header: SyntaxNode | null = null;
+  if (value.type === "subscript") {
+    const key = value.child("subscript");
+    if (key && constantString(file, key) === "alg") header = value.child("value");
+  } else if (value.type === "call") {
+    const callee = value.child("function");
+    const key = positionalArguments(value)[0];
+    if (callee?.type === "attribute" && callee.child("attribute")?.text === "get" && key && constantString(file, key) === "alg") {
+      header = callee.child("object");
+    }
+  }
+  if (!header) return false;
+  const source = unwrap(file.resolve(header));
+  return source.type === "call" && (file.calleeName(source)?.endsWith("get_unverified_header") ?? false);
+}
+
+/**
  * SFA003. Accepting `none`, or keys of several algorithm families (HMAC with
  * RSA, say), lets an attacker forge tokens: an unsigned token, or one signed
  * with the public key used as an HMAC secret. Flags the `algorithms` list of
  * `jwt.decode` (PyJWT or python-jose, positional or keyword, through local
  * variables and module constants) and `algorithm="none"` in `jwt.encode`.
- * Does not flag lists it cannot resolve, or a `"none"` string in any other
- * list.
+ * Also flags an algorithm taken from `get_unverified_header`, which lets
+ * the token pick `none` or a key family. Does not flag lists it cannot
+ * resolve, or a `"none"` string in any other list.
  */
 export const jwtAlgorithmRule: Rule = {
   id: "SFA003",
@@ -62,8 +86,14 @@ export const jwtAlgorithmRule: Rule = {
   check(file, report) {
     for (const call of jwtCalls(file, "decode")) {
       const list = argumentAt(call, 2, "algorithms");
-      const elements = list ? sequenceElements(file, list) : null;
-      if (!list || !elements) continue;
+      if (!list) continue;
+      const elements = sequenceElements(file, list);
+      const tokenChosen = (elements ?? [list]).find((element) => isTokenHeaderAlgorithm(file, element));
+      if (tokenChosen) {
+        report(keywordNode(call, "algorithms") ?? list, `\`${excerpt(call)}\` lets the token choose its algorithm: \`${excerpt(tokenChosen)}\` comes from the unverified header`);
+        continue;
+      }
+      if (!elements) continue;
       const algorithms = elements.map((element) => constantString(file, element));
       if (algorithms.some((algorithm) => algorithm === null)) continue;
       const families = new Set((algorithms as string[]).map(algorithmFamily));

@@ -50,6 +50,27 @@ def test_placeholder_secret_rejected(secret: str) -> None:
         build(SECRET_KEY=secret)
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "a" * 42,
+        "ab" * 20,
+        "password1234567890password1234567890",
+        "0123456789abcdef0123456789abcdef",
+        "x7x7x7x7x7x7x7x7x7x7x7x7x7x7x7x7x7",
+        "aaaabbbbccccddddeeeeffffgggghhhh",
+    ],
+)
+def test_weak_secret_rejected(secret: str) -> None:
+    with pytest.raises(ValidationError, match="repeats a pattern or uses too few"):
+        build(SECRET_KEY=secret)
+
+
+def test_hex_secret_accepted() -> None:
+    secret = "9f2c4e7a1b8d3f6e0a5c9b2d7e4f1a8c3b6d9e2f5a8c1b4d7e0f3a6c9b2e5d81"
+    assert build(SECRET_KEY=secret).SECRET_KEY.get_secret_value() == secret
+
+
 def test_secret_not_shown_in_error() -> None:
     secret = "changeme-but-keep-this-out-of-logs-12345"
     with pytest.raises(ValidationError) as error:
