@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
 import { parseCorsOrigins } from "./validate.js";
 
-/** The answers that decide what a generated project contains. */
+/** The choices that decide what a generated project contains. */
 export interface ProjectOptions {
   auth: "jwt" | "none";
   db: "sqlite" | "postgres";
@@ -162,7 +162,7 @@ export function parseOptionValue(spec: OptionSpec, raw: string): ProjectOptions[
   return choice.value;
 }
 
-/** The flags that select each tested value of one option. */
+/** List the flags that select each tested value of one option. */
 export function flagVariants(spec: OptionSpec): string[][] {
   const flag = `--${spec.flag}`;
   switch (spec.kind) {
@@ -176,7 +176,7 @@ export function flagVariants(spec: OptionSpec): string[][] {
 }
 
 /**
- * Every combination of flag values: each choice of each choice option, and
+ * List every combination of flag values: each choice of each choice option, and
  * the default and an example value of each list option.
  */
 export function allFlagCombinations(): string[][] {
@@ -213,7 +213,7 @@ function optionsFromFlags(flags: string[]): ProjectOptions {
   return options;
 }
 
-/** Every supported combination of flag values (see allFlagCombinations). */
+/** List every supported combination of flag values (see allFlagCombinations). */
 export function supportedFlagCombinations(): string[][] {
   return allFlagCombinations().filter((flags) => {
     try {

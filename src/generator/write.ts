@@ -9,7 +9,7 @@ const KEEP_EXISTING = new Set([".env"]);
 /** Files written readable by the owner only. */
 const PRIVATE_FILES = new Set([".env"]);
 
-/** Folder inside the staging folder that holds files --force replaced, until the move succeeds. */
+/** Folder inside the staging folder that keeps the files --force replaced until the move succeeds. */
 const BACKUP_FOLDER = ".replaced";
 
 const stagingFolders = new Set<string>();
@@ -64,7 +64,7 @@ export async function inspectTarget(target: string): Promise<TargetState> {
   return (await readdir(target)).length === 0 ? "empty" : "not-empty";
 }
 
-/** What writing the plan into the target will do to files already there. */
+/** The effect of writing the plan on files already in the target. */
 export interface TargetPlan {
   state: TargetState;
   /** Existing files that the generated ones replace (only with --force). */

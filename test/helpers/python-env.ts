@@ -12,7 +12,7 @@ const STALE_LOCK_MS = 20 * 60_000;
 // elsewhere pip downloads it from PyPI.
 const TORCH_REQUIREMENT = process.env.TEST_TORCH_REQUIREMENT ?? "torch==2.13.0";
 
-/** Every requirement any generated project may need, plus the parsers tests use. */
+/** List every requirement any generated project may need, plus the parsers tests use. */
 function requirements(): string[] {
   const fromTable = PYTHON_REQUIREMENTS.map((item) => item.requirement);
   return [...new Set([...fromTable, "pyyaml", "python-dotenv"])].sort();
