@@ -188,15 +188,14 @@ export function allFlagCombinations(): string[][] {
 }
 
 /**
- * Reject option combinations that the templates do not support yet. Model
- * serving is built on the LLM feature's inference helpers and guarded by
- * user accounts, so it needs both.
+ * Reject option combinations that the templates do not support yet. The
+ * prediction route is guarded by user accounts, so model serving needs them.
  */
 export function checkCombination(options: ProjectOptions): void {
-  if (options.model !== "none" && (!options.llm || options.auth !== "jwt")) {
+  if (options.model !== "none" && options.auth !== "jwt") {
     throw new UsageError(
-      `--model ${options.model} needs --llm and --auth jwt (got ${options.llm ? "--llm" : "no --llm"}, --auth ${options.auth}).`,
-      `Add --llm --auth jwt, or use --model none.`,
+      `--model ${options.model} needs --auth jwt (got --auth ${options.auth}).`,
+      "Use --auth jwt, or --model none.",
     );
   }
 }

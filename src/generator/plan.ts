@@ -62,6 +62,7 @@ export function templateContext(spec: ProjectSpec): object {
     modelSafetensors: options.model === "safetensors",
     modelTransformers: options.model === "transformers",
     aiServing: options.llm || options.model !== "none",
+    pinsHubRevision: options.llm || options.model === "transformers",
     databaseUrl: databaseUrl(spec),
     rateLimitStorageUri: rateLimitStorageUri(options),
     dependencies: requirementsFor(options, "runtime"),

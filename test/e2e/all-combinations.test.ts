@@ -10,7 +10,7 @@ import { ensurePythonEnv } from "../helpers/python-env.js";
 /**
  * Static checks on every option combination from the option table: the
  * project generates (which includes our scanner), compiles, and passes ruff
- * and Bandit. The pytest suites run on a representative subset elsewhere.
+ * check, ruff format and Bandit. The pytest suites run on a representative subset elsewhere.
  */
 const COMBINATIONS = supportedFlagCombinations();
 
@@ -52,6 +52,11 @@ describe("every option combination", () => {
       expect(compile.exitCode, compile.stdout).toBe(0);
       const ruff = await execa(path.join(bin, "ruff"), ["check", "--no-cache", "."], { cwd: root, reject: false });
       expect(ruff.exitCode, ruff.stdout).toBe(0);
+      const format = await execa(path.join(bin, "ruff"), ["format", "--check", "--no-cache", "."], {
+        cwd: root,
+        reject: false,
+      });
+      expect(format.exitCode, format.stdout).toBe(0);
       const bandit = await execa(path.join(bin, "bandit"), ["-c", "pyproject.toml", "-r", ".", "-q", "-f", "json"], {
         cwd: root,
         reject: false,

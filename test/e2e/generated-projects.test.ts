@@ -28,6 +28,7 @@ const MATRIX: { label: string; flags: string[]; startsWithoutModel?: false }[] =
     flags: ["--llm", "--model", "transformers", "--rate-limit-storage", "redis"],
     startsWithoutModel: false,
   },
+  { label: "model-transformers", flags: ["--model", "transformers"], startsWithoutModel: false },
   { label: "no-auth-llm-redis", flags: ["--auth", "none", "--llm", "--rate-limit-storage", "redis"], startsWithoutModel: false },
 ];
 
