@@ -29,6 +29,8 @@ interface BaseSpec<K extends OptionKey> {
   help: string;
   /** Question shown by the interactive prompt. */
   question: string;
+  /** Ask only when the earlier answers allow this option; otherwise the default applies. */
+  askWhen?: (answers: Partial<ProjectOptions>) => boolean;
   defaultValue: ProjectOptions[K];
 }
 
@@ -117,7 +119,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: "switch",
     flag: "llm",
     valueName: "",
-    help: "LLM endpoints with bounded input, output redaction and token budgets (--no-llm: without)",
+    help: "LLM endpoints with bounded input, output redaction and token budgets",
     question: "Add LLM endpoints (generate and stream)?",
     defaultValue: false,
   },
@@ -126,8 +128,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: "choice",
     flag: "model",
     valueName: "none|safetensors|transformers",
-    help: "model serving: a safetensors model or a local transformers model",
+    help: "model serving from safetensors weights or a local transformers model (needs --auth jwt)",
     question: "Model serving",
+    askWhen: (answers) => answers.auth === "jwt",
     defaultValue: "none",
     choices: [
       { value: "none", label: "None", hint: "no prediction endpoint" },

@@ -86,6 +86,28 @@ describe("interactive prompts", () => {
     expect(env).toContain(`CORS_ORIGINS='["https://shop.example.com"]'`);
   }, 60_000);
 
+  it("skips the model question without accounts", async () => {
+    await waitFor("Project directory");
+    await keys("-l", "open-api");
+    await keys("Enter");
+    await waitFor("Project name");
+    await keys("Enter");
+    await waitFor("Authentication");
+    await keys("Down", "Enter");
+    await waitFor("Database");
+    await keys("Enter");
+    await waitFor("CORS origins");
+    await keys("Enter");
+    await waitFor("Rate-limit storage");
+    await keys("Enter");
+    await waitFor("Add LLM endpoints");
+    await keys("Enter");
+    expect(await exitCode()).toBe(0);
+    expect(await screen()).not.toContain("Model serving");
+    const pyproject = await readFile(path.join(workspace, "open-api", "pyproject.toml"), "utf8");
+    expect(pyproject).not.toContain("torch");
+  }, 60_000);
+
   it("shows a validation error and asks again for a bad origin", async () => {
     await waitFor("Project directory");
     await keys("-l", "api");
