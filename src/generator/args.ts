@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import { OPTION_SPECS, parseOptionValue, type ProjectOptions } from "./options.js";
 import { rejectControlCharacters } from "./validate.js";
 
-/** What the command line said, before prompts fill the gaps. */
+/** Values parsed from the command line, before prompts fill the gaps. */
 export interface CreateArgs {
   directory: string | undefined;
   name: string | undefined;
@@ -51,6 +51,13 @@ function parseRaw(argv: string[]) {
   }
 }
 
+/** Map --install and --no-install to a choice; undefined when neither was given. */
+function installChoice(install: boolean, noInstall: boolean): boolean | undefined {
+  if (install) return true;
+  if (noInstall) return false;
+  return undefined;
+}
+
 /** Parse the create command's arguments; every flag value is validated here. */
 export function parseCreateArgs(argv: string[]): CreateArgs {
   const { values, positionals } = parseRaw(argv);
@@ -88,7 +95,7 @@ export function parseCreateArgs(argv: string[]): CreateArgs {
     force: Boolean(values.force),
     dryRun: Boolean(values["dry-run"]),
     git: !values["no-git"],
-    install: values.install ? true : values["no-install"] ? false : undefined,
+    install: installChoice(values.install === true, values["no-install"] === true),
     help: Boolean(values.help),
     version: Boolean(values.version),
   };

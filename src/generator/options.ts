@@ -29,7 +29,7 @@ interface BaseSpec<K extends OptionKey> {
   help: string;
   /** Question shown by the interactive prompt. */
   question: string;
-  /** Ask only when the earlier answers allow this option; otherwise the default applies. */
+  /** Ask only when the earlier choices allow this option; otherwise the default applies. */
   askWhen?: (answers: Partial<ProjectOptions>) => boolean;
   defaultValue: ProjectOptions[K];
 }

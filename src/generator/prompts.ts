@@ -19,7 +19,7 @@ export class PromptCancelledError extends CliError {
 
 /**
  * Clack reports Escape and Ctrl-C alike as a cancel. Watching stdin for the
- * ETX byte (Ctrl-C in raw mode) tells the two apart for the exit code.
+ * ETX byte (Ctrl-C in raw mode) distinguishes the two for the exit code.
  */
 function watchForInterrupt(): { interrupted: () => boolean; stop: () => void } {
   let seen = false;

@@ -59,7 +59,7 @@ export function requirementsFor(options: ProjectOptions, group: PythonRequiremen
     .map((item) => item.requirement);
 }
 
-/** The PEP 503 names of every distribution a generated project may depend on. */
+/** Return the PEP 503 names of every distribution a generated project may depend on. */
 export function dependencyNames(): Set<string> {
   const names = PYTHON_REQUIREMENTS.map((item) => /^[A-Za-z0-9._-]+/.exec(item.requirement)?.[0] ?? "");
   return new Set(names.map((name) => name.toLowerCase().replace(/[-_.]+/g, "-")));

@@ -74,6 +74,9 @@ export function formatSarif(report: ScanReport, options: { cwd: string }): strin
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
+// Value of the `problem.severity` rule property for each severity.
+const PROBLEM_SEVERITY: Record<Severity, string> = { high: "error", medium: "warning", low: "recommendation" };
+
 function sarifRule(rule: RuleInfo) {
   const cwes = [rule.cwe, ...(rule.relatedCwes ?? [])];
   const links = cwes.map((cwe) => `[${cwe}](${cweUrl(cwe)})`).join(", ");
@@ -92,7 +95,7 @@ function sarifRule(rule: RuleInfo) {
       tags: ["security", ...cwes.map((cwe) => `external/cwe/${cwe.toLowerCase()}`)],
       "security-severity": SECURITY_SEVERITY[rule.severity],
       precision: "high",
-      "problem.severity": rule.severity === "high" ? "error" : rule.severity === "medium" ? "warning" : "recommendation",
+      "problem.severity": PROBLEM_SEVERITY[rule.severity],
     },
   };
 }

@@ -28,7 +28,7 @@ export function formatText(report: ScanReport, options: { color: boolean }): str
 
 /**
  * Summarise the findings and the files scanned. When any path could not be
- * scanned the line says so, and it starts with "Scan failed" when one of
+ * scanned the line reports it, and it starts with "Scan failed" when one of
  * them was named on the command line, which is when the exit code is 2.
  */
 function summaryLine(report: ScanReport): string {
