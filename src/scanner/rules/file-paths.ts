@@ -30,13 +30,48 @@ const PATH_METHODS = new Set([
 ]);
 
 /** Calls whose result keeps the text of their arguments. */
-const PATH_BUILDERS = new Set(["str", "os.path.join", "posixpath.join", "Path", "pathlib.Path", "PurePath", "pathlib.PurePath", "os.fspath"]);
+const PATH_BUILDERS = new Set([
+  "str",
+  "os.path.join",
+  "posixpath.join",
+  "Path",
+  "pathlib.Path",
+  "PurePath",
+  "pathlib.PurePath",
+  "os.fspath",
+  "os.path.normpath",
+  "os.path.abspath",
+  "os.path.realpath",
+  "os.path.expanduser",
+  "posixpath.normpath",
+]);
+
+/** Calls that make a path absolute or canonical, so that a prefix test on the result can prove containment. */
+const NORMALIZERS = /(^|\.)(realpath|abspath|normpath|resolve)$/;
 
 /** Calls that reduce a name to a safe final component. */
 const SANITIZERS = new Set(["os.path.basename", "secure_filename", "werkzeug.utils.secure_filename"]);
 
 /** Calls that prove a resolved path stays inside a folder. */
 const CONTAINMENT_CHECKS = /(^|\.)(is_relative_to|relative_to|commonpath|safe_join)$/;
+
+/** True when the handler proves containment: a check call, or `startswith` on a normalized path. */
+function checksContainment(body: SyntaxNode | null): boolean {
+  if (calleeNames(body).some((name) => CONTAINMENT_CHECKS.test(name))) return true;
+  const called = calledNames(body);
+  return called.has("startswith") && [...called].some((name) => NORMALIZERS.test(name));
+}
+
+/** Collect the last name of every callee under `node`, such as `resolve` for `(root / name).resolve()`. */
+function calledNames(node: SyntaxNode | null): Set<string> {
+  const names = new Set<string>();
+  for (const call of callsUnder(node)) {
+    const callee = call.child("function");
+    const name = callee?.type === "attribute" ? callee.child("attribute")?.text : callee?.text;
+    if (name) names.add(name);
+  }
+  return names;
+}
 
 function pathCallEffect(file: FileContext, call: SyntaxNode): CallEffect {
   const qualified = file.calleeName(call);
@@ -45,7 +80,7 @@ function pathCallEffect(file: FileContext, call: SyntaxNode): CallEffect {
   if (qualified && PATH_BUILDERS.has(qualified)) return "propagate";
   const callee = call.child("function");
   const method = callee?.type === "attribute" ? callee.child("attribute")?.text : null;
-  const keepsText = ["format", "joinpath", "strip", "lower", "replace", "with_suffix", "resolve", "absolute"];
+  const keepsText = ["format", "joinpath", "strip", "lower", "replace", "with_suffix", "resolve", "absolute", "expanduser"];
   return method && keepsText.includes(method) ? "propagate" : "stop";
 }
 
@@ -62,8 +97,10 @@ const PATH_FLOW: FlowOptions = {
  * `UploadFile.filename`. Does not flag values declared with
  * `pattern=`/`regex=`, names reduced by `os.path.basename`, `secure_filename`
  * or `.name`, or handlers that check containment with `is_relative_to`,
- * `relative_to`, `commonpath` or `safe_join`. Paths built in other functions
- * are not followed.
+ * `relative_to`, `commonpath` or `safe_join`. A `startswith` test counts as
+ * a check when the handler also calls `realpath`, `abspath`, `normpath` or
+ * `resolve()`. Normalizing alone is no check, because a normalized `../` or
+ * absolute path still points outside the folder. Paths built in other functions are not followed.
  */
 export const filePathRule: Rule = {
   id: "SFA002",
@@ -78,7 +115,7 @@ export const filePathRule: Rule = {
       const sources = pathSources(route);
       if (sources.size === 0) continue;
       const body = route.fn.child("body");
-      if (calleeNames(body).some((name) => CONTAINMENT_CHECKS.test(name))) continue;
+      if (checksContainment(body)) continue;
       for (const call of callsUnder(body)) {
         const target = sinkArgument(file, call);
         const source = target ? sourceParameter(file, target, sources, PATH_FLOW) : null;
