@@ -2,7 +2,7 @@ import path from "node:path";
 import { readPackageManifest } from "../paths.js";
 import { parseCreateArgs, type CreateArgs } from "./args.js";
 import { createHelp } from "./help.js";
-import { checkCombination, defaultOptions, type ProjectOptions } from "./options.js";
+import { defaultOptions, type ProjectOptions } from "./options.js";
 import { planProject, type ProjectSpec } from "./plan.js";
 import { initGit, installDependencies, type StepResult } from "./post-steps.js";
 import { promptForMissing } from "./prompts.js";
@@ -33,7 +33,6 @@ async function resolveRun(args: CreateArgs, io: Io, version: string): Promise<Re
         name: args.name,
         options: { ...defaultOptions(), ...args.options } as ProjectOptions,
       };
-  checkCombination(answers.options);
   const target = path.resolve(answers.directory);
   const name = normalizeProjectName(answers.name ?? path.basename(target));
   return { target, spec: { name, options: answers.options, generatorVersion: version } };

@@ -29,8 +29,6 @@ interface BaseSpec<K extends OptionKey> {
   help: string;
   /** Question shown by the interactive prompt. */
   question: string;
-  /** Ask only when the earlier choices allow this option; otherwise the default applies. */
-  askWhen?: (answers: Partial<ProjectOptions>) => boolean;
   defaultValue: ProjectOptions[K];
 }
 
@@ -128,9 +126,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: "choice",
     flag: "model",
     valueName: "none|safetensors|transformers",
-    help: "model serving from safetensors weights or a local transformers model (needs --auth jwt)",
+    help: "model serving from safetensors weights or a local transformers model",
     question: "Model serving",
-    askWhen: (answers) => answers.auth === "jwt",
     defaultValue: "none",
     choices: [
       { value: "none", label: "None", hint: "no prediction endpoint" },
@@ -188,41 +185,4 @@ export function allFlagCombinations(): string[][] {
     combinations = combinations.flatMap((flags) => flagVariants(spec).map((variant) => [...flags, ...variant]));
   }
   return combinations;
-}
-
-/**
- * Reject option combinations that the templates do not support yet. The
- * prediction route is guarded by user accounts, so model serving needs them.
- */
-export function checkCombination(options: ProjectOptions): void {
-  if (options.model !== "none" && options.auth !== "jwt") {
-    throw new UsageError(
-      `--model ${options.model} needs --auth jwt (got --auth ${options.auth}).`,
-      "Use --auth jwt, or --model none.",
-    );
-  }
-}
-
-/** Turn a list of flags into options, as the command line would. */
-function optionsFromFlags(flags: string[]): ProjectOptions {
-  const options = defaultOptions();
-  for (const spec of OPTION_SPECS) {
-    const index = flags.indexOf(`--${spec.flag}`);
-    if (index === -1) continue;
-    const value = spec.kind === "switch" ? true : parseOptionValue(spec, flags[index + 1] ?? "");
-    Object.assign(options, { [spec.key]: value });
-  }
-  return options;
-}
-
-/** List every supported combination of flag values (see allFlagCombinations). */
-export function supportedFlagCombinations(): string[][] {
-  return allFlagCombinations().filter((flags) => {
-    try {
-      checkCombination(optionsFromFlags(flags));
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

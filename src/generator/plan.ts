@@ -24,14 +24,19 @@ export interface ProjectSpec {
 const FEATURES: readonly { folder: string; enabled: (options: ProjectOptions) => boolean }[] = [
   { folder: "base", enabled: () => true },
   { folder: "auth-jwt", enabled: (options) => options.auth === "jwt" },
+  { folder: "api-keys", enabled: (options) => usesApiKeys(options) },
   { folder: "inference", enabled: (options) => options.llm || options.model !== "none" },
-  { folder: "pretrained", enabled: (options) => options.llm || options.model === "transformers" },
   { folder: "llm", enabled: (options) => options.llm },
   { folder: "llm-auth-jwt", enabled: (options) => options.llm && options.auth === "jwt" },
   { folder: "llm-auth-none", enabled: (options) => options.llm && options.auth === "none" },
   { folder: "model-safetensors", enabled: (options) => options.model === "safetensors" },
   { folder: "model-transformers", enabled: (options) => options.model === "transformers" },
 ];
+
+/** True when some route accepts service clients with an API key: LLM routes always, model routes without accounts. */
+export function usesApiKeys(options: ProjectOptions): boolean {
+  return options.llm || (options.model !== "none" && options.auth === "none");
+}
 
 const SECRET_KEY_BYTES = 48;
 
@@ -62,6 +67,7 @@ export function templateContext(spec: ProjectSpec): object {
     modelSafetensors: options.model === "safetensors",
     modelTransformers: options.model === "transformers",
     aiServing: options.llm || options.model !== "none",
+    apiKeys: usesApiKeys(options),
     pinsHubRevision: options.llm || options.model === "transformers",
     databaseUrl: databaseUrl(spec),
     rateLimitStorageUri: rateLimitStorageUri(options),

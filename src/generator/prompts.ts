@@ -108,10 +108,6 @@ export async function promptForMissing(input: PromptInput): Promise<PromptAnswer
       );
     const options: Partial<ProjectOptions> = { ...input.options };
     for (const spec of OPTION_SPECS.filter((item) => options[item.key] === undefined)) {
-      if (spec.askWhen && !spec.askWhen(options)) {
-        Object.assign(options, { [spec.key]: spec.defaultValue });
-        continue;
-      }
       const answer = check<unknown>(await askOption(spec));
       Object.assign(options, { [spec.key]: spec.kind === "list" ? spec.parse(String(answer)) : answer });
     }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { flagVariants, OPTION_SPECS, supportedFlagCombinations } from "../../src/generator/options.js";
+import { allFlagCombinations, flagVariants, OPTION_SPECS } from "../../src/generator/options.js";
 import { runCli } from "../helpers/cli.js";
 import { ensurePythonEnv } from "../helpers/python-env.js";
 
@@ -12,7 +12,7 @@ import { ensurePythonEnv } from "../helpers/python-env.js";
  * project generates (which includes our scanner), compiles, and passes ruff
  * check, ruff format and Bandit. The pytest suites run on a representative subset elsewhere.
  */
-const COMBINATIONS = supportedFlagCombinations();
+const COMBINATIONS = allFlagCombinations();
 
 let bin: string;
 let workspace: string;

@@ -29,6 +29,12 @@ const MATRIX: { label: string; flags: string[]; startsWithoutModel?: false }[] =
     startsWithoutModel: false,
   },
   { label: "model-transformers", flags: ["--model", "transformers"], startsWithoutModel: false },
+  // Without accounts, the prediction route takes API keys.
+  {
+    label: "no-auth-model-safetensors",
+    flags: ["--auth", "none", "--model", "safetensors", "--db", "postgres"],
+    startsWithoutModel: false,
+  },
   { label: "no-auth-llm-redis", flags: ["--auth", "none", "--llm", "--rate-limit-storage", "redis"], startsWithoutModel: false },
 ];
 

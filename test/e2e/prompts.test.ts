@@ -86,7 +86,7 @@ describe("interactive prompts", () => {
     expect(env).toContain(`CORS_ORIGINS='["https://shop.example.com"]'`);
   }, 60_000);
 
-  it("skips the model question without accounts", async () => {
+  it("asks about model serving without accounts", async () => {
     await waitFor("Project directory");
     await keys("-l", "open-api");
     await keys("Enter");
@@ -102,10 +102,13 @@ describe("interactive prompts", () => {
     await keys("Enter");
     await waitFor("Add LLM endpoints");
     await keys("Enter");
+    await waitFor("Model serving");
+    await keys("Down", "Enter");
     expect(await exitCode()).toBe(0);
-    expect(await screen()).not.toContain("Model serving");
     const pyproject = await readFile(path.join(workspace, "open-api", "pyproject.toml"), "utf8");
-    expect(pyproject).not.toContain("torch");
+    expect(pyproject).toContain("safetensors");
+    const apiKeys = await readFile(path.join(workspace, "open-api", "app", "core", "api_keys.py"), "utf8");
+    expect(apiKeys).toContain("def get_api_key_id(");
   }, 60_000);
 
   it("shows a validation error and asks again for a bad origin", async () => {

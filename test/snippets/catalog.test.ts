@@ -40,17 +40,25 @@ describe("snippet catalog", () => {
     const catalog = await loadCatalog();
     const ids = catalog.map((snippet) => snippet.id);
     expect(ids).toEqual([
+      "api-keys",
       "app-settings",
       "cors",
       "errors",
       "handlers",
+      "inference",
       "limiter",
+      "llm-budget",
+      "llm-guards",
       "login-limit",
       "middleware",
+      "model-serving",
       "owner-deps",
+      "pretrained",
       "rate-limit",
+      "redaction",
       "security",
       "settings",
+      "token-bucket",
       "tokens",
     ]);
     const targets = catalog.flatMap((snippet) => (snippet.target ? [snippet.target] : []));
@@ -63,8 +71,15 @@ describe("snippet catalog", () => {
       "config.py",
       "cors.py",
       "errors.py",
+      "inference.py",
       "rate_limit.py",
+      "llm_budget.py",
+      "llm_guards.py",
       "middleware.py",
+      "model_serving.py",
+      "pretrained.py",
+      "redaction.py",
+      "token_bucket.py",
       "security.py",
     ]);
     for (const snippet of placed) {

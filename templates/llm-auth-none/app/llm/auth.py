@@ -4,23 +4,12 @@ The caller id keys the token budget and appears in logs; it never contains the
 key.
 """
 
-import logging
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import APIKeyHeader
+from fastapi import Depends
 
-from app.core.config import SettingsDep
-from app.llm.api_keys import API_KEY_HEADER, match_api_key
-
-logger = logging.getLogger(__name__)
-
-api_key_header = APIKeyHeader(
-    name=API_KEY_HEADER,
-    auto_error=False,
-    description="An API key whose SHA-256 digest is in LLM_API_KEY_HASHES",
-)
+from app.core.api_keys import APIKeyIdDep
 
 
 @dataclass(frozen=True)
@@ -29,34 +18,8 @@ class LLMCaller:
     """`key:<first 16 hex digits of the key's digest>`."""
 
 
-def api_key_error(detail: str) -> HTTPException:
-    # FastAPI's APIKeyHeader sends the same challenge; no standard one exists.
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=detail,
-        headers={"WWW-Authenticate": "APIKey"},
-    )
-
-
-def caller_from_api_key(
-    request: Request, api_key: str, digests: list[str]
-) -> LLMCaller:
-    key_id = match_api_key(api_key, digests)
-    if key_id is None:
-        client = request.client.host if request.client else "unknown"
-        logger.warning("Rejected an invalid API key from %s", client)
-        raise api_key_error("Invalid API key")
+def get_llm_caller(key_id: APIKeyIdDep) -> LLMCaller:
     return LLMCaller(id=f"key:{key_id}")
-
-
-def get_llm_caller(
-    request: Request,
-    settings: SettingsDep,
-    api_key: Annotated[str | None, Depends(api_key_header)],
-) -> LLMCaller:
-    if api_key is None:
-        raise api_key_error(f"Missing API key. Send it in the {API_KEY_HEADER} header")
-    return caller_from_api_key(request, api_key, settings.LLM_API_KEY_HASHES)
 
 
 LLMCallerDep = Annotated[LLMCaller, Depends(get_llm_caller)]

@@ -12,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from app.core.config import Settings, SettingsDep
 from app.core.rate_limit import too_many_requests
 from app.llm.auth import LLMCallerDep
-from app.llm.backend import PreparedPrompt, PromptRejectedError
-from app.llm.guards import build_chat, find_control_marker, log_injection_signals
+from app.llm.backend import Chat, Message, PreparedPrompt, PromptRejectedError
+from app.llm.guards import find_control_marker, log_injection_signals
 from app.llm.schemas import DEFAULT_MAX_TOKENS, ChatRequest
 from app.llm.service import LLMService
 from app.llm.token_bucket import (
@@ -67,6 +67,21 @@ def check_control_markers(body: ChatRequest) -> None:
                 ("messages", index, "content"),
                 f"Message contains the reserved chat-template marker {marker!r}",
             )
+
+
+def build_chat(
+    system_prompt: str, request: ChatRequest, model: str, max_tokens: int
+) -> Chat:
+    """Put the server's system prompt first and each client message after it,
+    unchanged and with its own role."""
+    messages = [Message(role="system", content=system_prompt)]
+    messages.extend(Message(role=m.role, content=m.content) for m in request.messages)
+    return Chat(
+        model=model,
+        messages=tuple(messages),
+        max_tokens=max_tokens,
+        temperature=request.temperature,
+    )
 
 
 def prepare_prompt(

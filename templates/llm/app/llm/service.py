@@ -43,7 +43,12 @@ async def open_llm_service(settings: Settings) -> AsyncIterator[LLMService]:
     )
     redactor = Redactor(settings.LLM_REDACT_PATTERNS)
     backend = await load_backend(settings, limiter)
-    token_bucket = build_token_bucket(settings)
+    token_bucket = build_token_bucket(
+        settings.RATE_LIMIT_STORAGE_URI,
+        settings.LLM_TOKEN_BUDGET,
+        settings.LLM_TOKENS_PER_MINUTE,
+        settings.LLM_TOKEN_BUCKET_MAX_KEYS,
+    )
     logger.info(
         "LLM backend %s serves %s", settings.LLM_BACKEND, ", ".join(settings.LLM_MODELS)
     )

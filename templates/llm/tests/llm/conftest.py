@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.llm.environment import API_KEY
+from tests.api_keys import API_KEY
 from tests.llm.helpers import llm_service
 
 

@@ -1,13 +1,8 @@
 """Settings for the LLM tests. The root conftest applies them before it imports
 the application, because settings are read once per process."""
 
-import secrets
 from pathlib import Path
 
-from app.llm.api_keys import hash_api_key
-
-API_KEY = secrets.token_urlsafe(32)
-OTHER_API_KEY = secrets.token_urlsafe(32)
 MODEL_NAME = "tiny-chat"
 SYSTEM_PROMPT = "You are a helpful assistant."
 TOKEN_BUDGET = 2_000
@@ -21,7 +16,6 @@ def llm_test_environment(test_dir: Path) -> dict[str, str]:
         "LLM_MODEL_PATH": str(test_dir / "llm-model"),
         "LLM_MODELS": MODEL_NAME,
         "LLM_SYSTEM_PROMPT": SYSTEM_PROMPT,
-        "LLM_API_KEY_HASHES": f"{hash_api_key(API_KEY)},{hash_api_key(OTHER_API_KEY)}",
         "LLM_MAX_TOKENS": str(MAX_TOKENS),
         "LLM_TOKEN_BUDGET": str(TOKEN_BUDGET),
         # Slow enough that a test gets a noticeable refill only by waiting for it.

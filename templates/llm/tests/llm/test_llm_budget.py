@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.llm.backend import Chat, Message
 from app.main import create_app
-from tests.llm.environment import MODEL_NAME, OTHER_API_KEY, SYSTEM_PROMPT, TOKEN_BUDGET
+from tests.api_keys import OTHER_API_KEY
+from tests.llm.environment import MODEL_NAME, SYSTEM_PROMPT, TOKEN_BUDGET
 from tests.llm.helpers import (
     API_KEY_CALLER,
     GENERATE_URL,

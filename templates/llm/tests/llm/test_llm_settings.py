@@ -6,7 +6,6 @@ import pytest
 from pydantic import ValidationError
 
 from app.core.config import Settings
-from app.llm.api_keys import hash_api_key
 
 
 def build(settings: Settings, **overrides: Any) -> Settings:
@@ -17,18 +16,6 @@ def build(settings: Settings, **overrides: Any) -> Settings:
 
 def test_suite_settings_valid(settings: Settings) -> None:
     assert build(settings).LLM_BACKEND == "local"
-
-
-def test_api_key_digest_normalized(settings: Settings) -> None:
-    digest = hash_api_key("some key").upper()
-    digests = build(settings, LLM_API_KEY_HASHES=digest).LLM_API_KEY_HASHES
-    assert digests == [digest.lower()]
-
-
-@pytest.mark.parametrize("value", ["plain-api-key", "abc123", "0" * 63])
-def test_api_key_hashes_must_be_digests(settings: Settings, value: str) -> None:
-    with pytest.raises(ValidationError, match="SHA-256 hex digests"):
-        build(settings, LLM_API_KEY_HASHES=value)
 
 
 def test_openai_backend_needs_url(settings: Settings) -> None:

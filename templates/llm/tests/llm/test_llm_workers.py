@@ -1,21 +1,17 @@
 """Two uvicorn worker processes share one token budget through Redis."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.llm.backend import Chat, Message
-from tests.llm.environment import API_KEY, MODEL_NAME, SYSTEM_PROMPT
-from tests.llm.helpers import GENERATE_URL, chat_body, llm_service
+from tests.api_keys import API_KEY
+from tests.llm.environment import MODEL_NAME, SYSTEM_PROMPT
+from tests.llm.helpers import GENERATE_URL, chat_body, llm_service, start_server
 
 REDIS_URI = os.environ.get("TEST_RATE_LIMIT_STORAGE_URI", "")
 pytestmark = pytest.mark.skipif(
@@ -23,19 +19,11 @@ pytestmark = pytest.mark.skipif(
     reason="Worker tests need TEST_RATE_LIMIT_STORAGE_URI=redis://...",
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # max_tokens below the tiny model's reply length, so every request uses all of
 # its reservation and nothing is refunded.
 MAX_TOKENS = 3
 ALLOWED_REQUESTS = 5
 CONCURRENT_REQUESTS = 12
-STARTUP_SECONDS = 90
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def request_cost(llm_client: TestClient) -> int:
@@ -46,20 +34,6 @@ def request_cost(llm_client: TestClient) -> int:
         temperature=0.0,
     )
     return llm_service(llm_client).backend.prepare(chat).prompt_tokens + MAX_TOKENS
-
-
-def wait_until_live(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Worker at {url} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/v1/health/live").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"Worker at {url} did not start in {STARTUP_SECONDS} s")
 
 
 @pytest.fixture(scope="module")
@@ -77,26 +51,16 @@ def workers(
         "LOG_LEVEL": "WARNING",
     }
     logs = tmp_path_factory.mktemp("workers")
-    processes = []
-    urls = []
-    for index in range(2):
-        port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "app.main:app"]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
-        log = (logs / f"worker-{index}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603 (fixed command, no shell)
-            command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=log
-        )
-        processes.append(process)
-        urls.append(f"http://127.0.0.1:{port}")
+    servers = [
+        start_server(environment, logs / f"worker-{index}.log") for index in range(2)
+    ]
     try:
-        for url, process in zip(urls, processes, strict=True):
-            wait_until_live(url, process)
-        yield urls
+        for server in servers:
+            server.wait_until_live()
+        yield [server.url for server in servers]
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+        for server in servers:
+            server.stop()
 
 
 def generate(url: str) -> int:

@@ -20,10 +20,10 @@ def expected_probabilities(features: list[float]) -> list[float]:
 
 
 def test_prediction_matches_model(
-    model_client: TestClient, alice_headers: dict[str, str]
+    model_client: TestClient, model_headers: dict[str, str]
 ) -> None:
     response = model_client.post(
-        PREDICT_URL, json={"features": FEATURES}, headers=alice_headers
+        PREDICT_URL, json={"features": FEATURES}, headers=model_headers
     )
     body = response.json()
     expected = expected_probabilities(FEATURES)
@@ -34,16 +34,30 @@ def test_prediction_matches_model(
 
 
 def test_probabilities_sum_to_one(
-    model_client: TestClient, alice_headers: dict[str, str]
+    model_client: TestClient, model_headers: dict[str, str]
 ) -> None:
     response = model_client.post(
-        PREDICT_URL, json={"features": [0, 0, 0, 0]}, headers=alice_headers
+        PREDICT_URL, json={"features": [0, 0, 0, 0]}, headers=model_headers
     )
     assert sum(response.json()["probabilities"].values()) == pytest.approx(1.0)
 
 
-def test_prediction_needs_login(model_client: TestClient) -> None:
+def test_prediction_needs_credentials(model_client: TestClient) -> None:
     response = model_client.post(PREDICT_URL, json={"features": FEATURES})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-API-Key": "wrong-key"}, {"Authorization": "Bearer wrong-token"}],
+    ids=["api key", "bearer token"],
+)
+def test_prediction_rejects_wrong_credentials(
+    model_client: TestClient, headers: dict[str, str]
+) -> None:
+    response = model_client.post(
+        PREDICT_URL, json={"features": FEATURES}, headers=headers
+    )
     assert response.status_code == 401
 
 
@@ -69,20 +83,20 @@ def test_prediction_needs_login(model_client: TestClient) -> None:
     ],
 )
 def test_invalid_features_rejected(
-    model_client: TestClient, alice_headers: dict[str, str], body: dict[str, Any]
+    model_client: TestClient, model_headers: dict[str, str], body: dict[str, Any]
 ) -> None:
-    response = model_client.post(PREDICT_URL, json=body, headers=alice_headers)
+    response = model_client.post(PREDICT_URL, json=body, headers=model_headers)
     assert response.status_code == 422
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_feature_rejected(
-    model_client: TestClient, alice_headers: dict[str, str], value: str
+    model_client: TestClient, model_headers: dict[str, str], value: str
 ) -> None:
     response = model_client.post(
         PREDICT_URL,
         content=f'{{"features": [1.0, 2.0, 3.0, {value}]}}',
-        headers={**alice_headers, "Content-Type": "application/json"},
+        headers={**model_headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 422
 

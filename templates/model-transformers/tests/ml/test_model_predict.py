@@ -26,10 +26,10 @@ def expected_probabilities(directory: Path, text: str) -> list[float]:
 
 
 def test_prediction_matches_model(
-    model_client: TestClient, alice_headers: dict[str, str], classifier_dir: Path
+    model_client: TestClient, model_headers: dict[str, str], classifier_dir: Path
 ) -> None:
     response = model_client.post(
-        PREDICT_URL, json={"text": TEXT}, headers=alice_headers
+        PREDICT_URL, json={"text": TEXT}, headers=model_headers
     )
     body = response.json()
     expected = expected_probabilities(classifier_dir, TEXT)
@@ -40,19 +40,31 @@ def test_prediction_matches_model(
 
 
 def test_long_text_truncated(
-    model_client: TestClient, alice_headers: dict[str, str]
+    model_client: TestClient, model_headers: dict[str, str]
 ) -> None:
     # MODEL_MAX_INPUT_TOKENS is 16 in the tests and the model's context is 64.
     text = " ".join(["good"] * 500)
     response = model_client.post(
-        PREDICT_URL, json={"text": text}, headers=alice_headers
+        PREDICT_URL, json={"text": text}, headers=model_headers
     )
     assert response.status_code == 200
     assert sum(response.json()["probabilities"].values()) == pytest.approx(1.0)
 
 
-def test_prediction_needs_login(model_client: TestClient) -> None:
+def test_prediction_needs_credentials(model_client: TestClient) -> None:
     response = model_client.post(PREDICT_URL, json={"text": TEXT})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-API-Key": "wrong-key"}, {"Authorization": "Bearer wrong-token"}],
+    ids=["api key", "bearer token"],
+)
+def test_prediction_rejects_wrong_credentials(
+    model_client: TestClient, headers: dict[str, str]
+) -> None:
+    response = model_client.post(PREDICT_URL, json={"text": TEXT}, headers=headers)
     assert response.status_code == 401
 
 
@@ -68,7 +80,7 @@ def test_prediction_needs_login(model_client: TestClient) -> None:
     ids=["empty", "too long", "not a string", "extra field", "missing"],
 )
 def test_invalid_text_rejected(
-    model_client: TestClient, alice_headers: dict[str, str], body: dict[str, Any]
+    model_client: TestClient, model_headers: dict[str, str], body: dict[str, Any]
 ) -> None:
-    response = model_client.post(PREDICT_URL, json=body, headers=alice_headers)
+    response = model_client.post(PREDICT_URL, json=body, headers=model_headers)
     assert response.status_code == 422
