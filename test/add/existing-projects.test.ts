@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -195,3 +195,37 @@ describe.each(LAYOUTS)(
     });
   },
 );
+
+describe("add resource on a hand-written project with a users table", () => {
+  it(
+    "owns rows by a users foreign key",
+    async () => {
+      const root = await copyFixture("package-routers", path.join(workspace, "with-users"));
+      const users =
+        '\n\nclass User(Base):\n    __tablename__ = "users"\n\n    id: Mapped[str] = mapped_column(String(36), primary_key=True)\n    email: Mapped[str] = mapped_column(String(254), unique=True)\n';
+      await appendFile(path.join(root, "app/models.py"), users);
+      await commitAll(root);
+      expect((await add(root, ["auth", "--yes"])).exitCode).toBe(0);
+      await commitChanges(root, "Add auth");
+
+      const result = await add(root, ["resource", "note", "--yes"]);
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("Added resource: app/main.py, app/routers/notes.py, tests/test_notes.py.");
+      expect(result.stdout).toContain("The owner of a note is the User whose id is the token's subject");
+      const module = await read(root, "app/routers/notes.py");
+      expect(module).toContain(
+        'owner_id: Mapped[str] = mapped_column(\n        ForeignKey("users.id", ondelete="CASCADE"), index=True\n    )',
+      );
+      expect(module).toContain("def get_owner_id(subject: CurrentSubject, session: SessionDep) -> str:");
+      expect(await read(root, "tests/test_notes.py")).toContain(
+        "get_session = SessionDep.__metadata__[0].dependency\n",
+      );
+      expect(await scanProblems(root)).toEqual([]);
+      const pytest = await runPytest(bin, root);
+      expect(pytest.ok, pytest.output).toBe(true);
+      expect(pytest.output).toContain("14 passed");
+    },
+    PYTEST_TIMEOUT_MS,
+  );
+});

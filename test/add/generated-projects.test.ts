@@ -192,6 +192,19 @@ describe("add resource", () => {
   });
 
   it(
+    "passes alembic check after migrating",
+    async () => {
+      const env = { DATABASE_URL: `sqlite:///${path.join(workspace, "notes-service.db")}` };
+      const alembic = path.join(bin, "alembic");
+      await execa(alembic, ["upgrade", "head"], { cwd: root, env });
+      const check = await execa(alembic, ["check"], { cwd: root, env, reject: false });
+      expect(check.exitCode, check.stderr).toBe(0);
+      expect(check.stdout).toContain("No new upgrade operations detected.");
+    },
+    PYTEST_TIMEOUT_MS,
+  );
+
+  it(
     "passes the project's tests, the new ones included",
     async () => {
       const pytest = await runPytest(bin, root);

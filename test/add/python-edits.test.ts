@@ -170,15 +170,22 @@ describe("resource names", () => {
     });
   });
 
-  it("fits the longest name in 88 columns", async () => {
-    const names = resourceNames(`${"a".repeat(MAX_NAME_LENGTH - 2)}_b`);
-    const folder = path.join(SNIPPETS_ROOT, SCAFFOLDS_FOLDER, "resource");
-    for (const file of await readdir(folder)) {
-      const text = renameScaffold(await readFile(path.join(folder, file), "utf8"), names);
-      const long = text.split("\n").filter((line) => line.length > 88);
-      expect(long, file).toEqual([]);
-    }
-  });
+  it.each(["resource", "owned-resource", "user-owned-resource"])(
+    "fits the longest name in 88 columns in the %s scaffolds",
+    async (scaffold) => {
+      const names = resourceNames(`${"a".repeat(MAX_NAME_LENGTH - 2)}_b`);
+      const folder = path.join(SNIPPETS_ROOT, SCAFFOLDS_FOLDER, scaffold);
+      for (const file of await readdir(folder)) {
+        // uuid.UUID is the longest key type that replaces OwnerKey.
+        const text = renameScaffold(await readFile(path.join(folder, file), "utf8"), names).replaceAll(
+          "OwnerKey",
+          "uuid.UUID",
+        );
+        const long = text.split("\n").filter((line) => line.length > 88);
+        expect(long, file).toEqual([]);
+      }
+    },
+  );
 
   it("re-sorts imported names that a rename reorders", () => {
     const text = "from app.schemas import (\n    WidgetCreate,\n    WidgetListParams,\n    WidgetsPublic,\n)\n";

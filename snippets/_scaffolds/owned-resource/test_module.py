@@ -79,7 +79,8 @@ def test_list_shows_only_own_rows(api: TestClient) -> None:
 )
 def test_create_rejects_bad_body(api: TestClient, body: dict) -> None:
     headers = bearer(f"alice-{uuid.uuid4()}")
-    assert api.post(WIDGETS, json=body, headers=headers).status_code == 422
+    response = api.post(WIDGETS, json=body, headers=headers)
+    assert response.status_code == 422
 
 
 def test_update_rejects_null(api: TestClient) -> None:

@@ -1,8 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError } from "../../errors.js";
+import { quoteString } from "../../generator/escape.js";
 import { SNIPPETS_ROOT } from "../../paths.js";
 import { SCAFFOLDS_FOLDER } from "../../snippets/catalog.js";
+import { findAlembic } from "../alembic/config.js";
+import { nextRevision } from "../alembic/history.js";
+import { addModelMigration } from "../alembic/model-migration.js";
 import { addImports, locateApp } from "../existing.js";
 import { emptyPlan, presentPlan, type AddPlan } from "../plan.js";
 import type { Project } from "../project.js";
@@ -11,10 +15,12 @@ import { formatFromImport, importBindings } from "../python/imports.js";
 import {
   findDeclarativeBases,
   findSessionDependencies,
+  type DeclarativeBaseDefinition,
   type ModuleName,
   type SessionDependency,
 } from "../python/sqlalchemy.js";
 import { dottedName, expressionOf, insertLinesAfter, statements, type SyntaxNode } from "../python/source.js";
+import { findUserModel, type UserModel } from "../python/tables.js";
 import { findInCode } from "../search.js";
 import type { AddContext } from "./index.js";
 import { renameScaffold, type ResourceNames } from "./resource.js";
@@ -98,16 +104,46 @@ async function routersPackage(project: Project, app: AppSite): Promise<string> {
   return app.moduleName.split(".").slice(0, -1).join(".");
 }
 
+/**
+ * Render a scaffold of an owned resource. Without a user model the owner is
+ * the token's subject as text. With one, the owner is a foreign key to the
+ * users table, so `OwnerKey` and `"users.id"` in the scaffold become the
+ * type and column of the users' primary key.
+ */
 async function scaffold(
   context: AddContext,
   file: string,
   names: ResourceNames,
+  owner: UserModel | null,
   imports: readonly ProjectImport[],
   extra = "",
 ): Promise<string> {
-  const root = path.join(context.snippetsRoot ?? SNIPPETS_ROOT, SCAFFOLDS_FOLDER, "owned-resource");
-  const text = renameScaffold(await readFile(path.join(root, file), "utf8"), names);
+  const folder = owner ? "user-owned-resource" : "owned-resource";
+  const root = path.join(context.snippetsRoot ?? SNIPPETS_ROOT, SCAFFOLDS_FOLDER, folder);
+  const source = await readFile(path.join(root, file), "utf8");
+  // The key type goes in before the rename, which could otherwise turn a resource named owner_key into OwnerKey.
+  let text = renameScaffold(owner ? source.replaceAll("OwnerKey", owner.keyType) : source, names);
+  if (owner) text = text.replaceAll('"users.id"', quoteString(`${owner.tableName}.${owner.keyColumn}`));
   return text.replace(IMPORTS_MARKER, `${formatImports(imports)}${extra}`);
+}
+
+/** Import the user model as `User` and the session dependency as `get_session`, for the tests of a user-owned resource. */
+function userTestImports(
+  owner: UserModel,
+  session: SessionDependency,
+): { imports: ProjectImport[]; definition: string } {
+  const user = { module: owner.moduleName, name: owner.name, alias: "User" };
+  if (session.kind === "function") {
+    return {
+      imports: [user, { module: session.moduleName, name: session.name, alias: "get_session" }],
+      definition: "",
+    };
+  }
+  return {
+    imports: [user, { module: session.moduleName, name: session.name, alias: "SessionDep" }],
+    definition:
+      "\n# The function behind SessionDep, which the tests call for sessions of their own.\nget_session = SessionDep.__metadata__[0].dependency\n",
+  };
 }
 
 function sessionImports(session: SessionDependency): { imports: ProjectImport[]; definition: string } {
@@ -120,13 +156,76 @@ function sessionImports(session: SessionDependency): { imports: ProjectImport[];
   };
 }
 
+/** Parts of the project that the resource's modules import. */
+interface ProjectParts {
+  app: AppSite;
+  base: DeclarativeBaseDefinition;
+  session: SessionDependency;
+  owner: UserModel | null;
+  securityModule: string;
+}
+
+/** Stage the module with the model, schemas and routes, and its test module. */
+async function stageModules(
+  context: AddContext,
+  names: ResourceNames,
+  parts: ProjectParts,
+  files: { module: string; tests: string },
+): Promise<void> {
+  const { app, base, session, owner, securityModule } = parts;
+  const { imports, definition } = sessionImports(session);
+  const moduleImports = [
+    { module: base.moduleName, name: base.name, alias: "Base" },
+    ...imports,
+    { module: securityModule, name: "CurrentSubject", alias: "CurrentSubject" },
+  ];
+  if (owner) moduleImports.push({ module: owner.moduleName, name: owner.name, alias: "User" });
+  let module = await scaffold(context, "module.py", names, owner, moduleImports, definition);
+  if (session.kind === "function")
+    module = module.replace(
+      "from sqlalchemy.orm import Mapped, mapped_column",
+      "from sqlalchemy.orm import Mapped, Session, mapped_column",
+    );
+  context.project.stage(files.module, module);
+
+  const testImports = [
+    { module: app.moduleName, name: exposedAppName(app), alias: "app" },
+    { module: securityModule, name: "create_access_token", alias: "create_access_token" },
+  ];
+  const userImports = owner ? userTestImports(owner, session) : { imports: [], definition: "" };
+  const tests = await scaffold(
+    context,
+    "test_module.py",
+    names,
+    owner,
+    [...testImports, ...userImports.imports],
+    userImports.definition,
+  );
+  context.project.stage(files.tests, tests);
+}
+
+/** Include the new router after the application's other routers, and import its module. */
+async function includeRouter(project: Project, app: AppSite, packageName: string, names: ResourceNames): Promise<void> {
+  const calls = includeCalls(app);
+  const last = calls[calls.length - 1];
+  const line = [`${app.name}.include_router(${names.plural}.router)`];
+  const edit = last ? insertLinesAfter(app.module.text, last, line) : insertAfterApp(app, line);
+  project.stage(
+    app.module.path,
+    app.module.text.slice(0, edit.offset) + edit.text + app.module.text.slice(edit.offset),
+  );
+  await addImports(project, app.module.path, [{ module: packageName, names: [names.plural] }]);
+}
+
 /**
  * Plan an owned resource in a project this tool did not generate. It needs
  * the JWT building blocks from `add auth` (the owner is the token's
- * subject), one SQLAlchemy declarative base and one session dependency, and
- * tables made by `Base.metadata.create_all`. It writes one module with the
- * model, schemas and routes beside the project's routers, includes its
- * router, and adds a test module.
+ * subject), one SQLAlchemy declarative base and one session dependency. It
+ * writes one module with the model, schemas and routes beside the project's
+ * routers, includes its router, and adds a test module. With a users model
+ * the owner column is a foreign key to it. With Alembic it adds a revision
+ * that creates the table; otherwise the table comes from
+ * `Base.metadata.create_all`.
  */
 export async function planExistingResource(context: AddContext, names: ResourceNames): Promise<AddPlan> {
   const { project } = context;
@@ -156,14 +255,9 @@ export async function planExistingResource(context: AddContext, names: ResourceN
     }
   }
 
-  if (await project.exists("alembic.ini")) {
-    throw new CliError(
-      "This project uses Alembic, and add resource writes migrations only for generated projects so far.",
-      {
-        hint: "Model your resource on app/api/routes/documents.py of a generated project; nothing was written.",
-      },
-    );
-  }
+  const alembic = await findAlembic(project);
+  // Check the history before anything else, so that a branched one stops the run with its own message.
+  if (alembic) await nextRevision(project, alembic);
   const base = only(
     await findDeclarativeBases(project),
     "SQLAlchemy declarative base",
@@ -174,43 +268,28 @@ export async function planExistingResource(context: AddContext, names: ResourceN
     "session dependency",
     "add resource needs one dependency that yields a SQLAlchemy Session",
   );
+  const owner = await findUserModel(project, base);
   const securityModule = await project.moduleName(tokens.path);
 
   const plan = emptyPlan(project);
-  const { imports, definition } = sessionImports(session);
-  const moduleImports = [
-    { module: base.moduleName, name: base.name, alias: "Base" },
-    ...imports,
-    { module: securityModule, name: "CurrentSubject", alias: "CurrentSubject" },
-  ];
-  let module = await scaffold(context, "module.py", names, moduleImports, definition);
-  if (session.kind === "function")
-    module = module.replace(
-      "from sqlalchemy.orm import Mapped, mapped_column",
-      "from sqlalchemy.orm import Mapped, Session, mapped_column",
-    );
-  project.stage(moduleFile, module);
-  const testImports = [
-    { module: app.moduleName, name: exposedAppName(app), alias: "app" },
-    { module: securityModule, name: "create_access_token", alias: "create_access_token" },
-  ];
-  project.stage(testsFile, await scaffold(context, "test_module.py", names, testImports));
+  const parts = { app, base, session, owner, securityModule };
+  await stageModules(context, names, parts, { module: moduleFile, tests: testsFile });
+  await includeRouter(project, app, packageName, names);
 
-  const calls = includeCalls(app);
-  const last = calls[calls.length - 1];
-  const line = [`${app.name}.include_router(${names.plural}.router)`];
-  const edit = last ? insertLinesAfter(app.module.text, last, line) : insertAfterApp(app, line);
-  project.stage(
-    app.module.path,
-    app.module.text.slice(0, edit.offset) + edit.text + app.module.text.slice(edit.offset),
-  );
-  await addImports(project, app.module.path, [{ module: packageName, names: [names.plural] }]);
-
-  if (!(await findInCode(project, /\.create_all\(/))) {
+  if (alembic) {
+    const migration = await addModelMigration(project, alembic, { file: moduleFile, className: names.className }, base);
+    plan.notes.push(...migration.notes);
+  } else if (!(await findInCode(project, /\.create_all\(/))) {
     plan.notes.push(
       `Create the ${names.plural} table: this project has no Base.metadata.create_all call or migrations that secure-fastapi recognises.`,
     );
   }
-  plan.notes.push(`Add your own columns to ${names.className} in ${moduleFile} before you deploy it.`);
+  if (owner) {
+    plan.notes.push(
+      `The owner of a ${names.singular} is the ${owner.name} whose ${owner.keyAttribute} is the token's subject: issue tokens with create_access_token(str(user.${owner.keyAttribute}), ...).`,
+    );
+  }
+  const places = alembic ? `${moduleFile}, its schemas and the migration` : moduleFile;
+  plan.notes.push(`Add your own columns to ${names.className} in ${places} before you deploy it.`);
   return plan;
 }

@@ -1,16 +1,18 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CliError, UsageError } from "../../errors.js";
-import { quoteString } from "../../generator/escape.js";
 import { SNIPPETS_ROOT } from "../../paths.js";
 import { SCAFFOLDS_FOLDER } from "../../snippets/catalog.js";
 import { addImports } from "../existing.js";
 import { generatedOptions } from "../generated.js";
 import { emptyPlan, presentPlan, type AddPlan } from "../plan.js";
 import type { Project } from "../project.js";
-import { nextRevision, VERSIONS_FOLDER } from "../python/alembic.js";
+import { findAlembic, type AlembicSetup } from "../alembic/config.js";
+import { nextRevision } from "../alembic/history.js";
+import { addModelMigration } from "../alembic/model-migration.js";
 import { formatFromImport, importBindings, sortMembers } from "../python/imports.js";
 import { dottedName, expressionOf, insertLinesAfter, statements, type PythonModule } from "../python/source.js";
+import { findDeclarativeBases } from "../python/sqlalchemy.js";
 import { addRuffIgnore } from "../ruff-config.js";
 import { planExistingResource } from "./existing-resource.js";
 import type { AddContext } from "./index.js";
@@ -30,7 +32,7 @@ const RESERVED = new Set(
   (
     "and as assert async await break class continue def del elif else except finally for from global if import in " +
     "is lambda nonlocal not or pass raise return try while with yield base user document file stored_file health " +
-    "auth token setting model schema test"
+    "auth token setting model schema test owner_id"
   ).split(" "),
 );
 
@@ -162,17 +164,31 @@ async function includeRouter(project: Project, names: ResourceNames): Promise<vo
   await addImports(project, ROUTER_FILE, [{ module: "app.api.routes", names: [names.plural] }]);
 }
 
-/** Write the migration that creates the table, after the current head. */
-async function addMigration(context: AddContext, names: ResourceNames): Promise<string> {
-  const { revision, parent } = await nextRevision(context.project);
-  const file = `${VERSIONS_FOLDER}/${revision}_create_${names.plural}.py`;
-  const text = (await readScaffold(context, "migration.py", names))
-    .replaceAll('"REVISION_ID"', quoteString(revision))
-    .replaceAll('"PARENT_REVISION"', parent === null ? "None" : quoteString(parent))
-    .replaceAll("REVISION_ID", revision)
-    .replaceAll("PARENT_REVISION", parent ?? "");
-  context.project.stage(file, text);
-  return file;
+const MODELS_FILE = "app/models.py";
+
+/** Find the Alembic setup that every generated project has. */
+async function generatedAlembic(project: Project): Promise<AlembicSetup> {
+  const setup = await findAlembic(project);
+  if (setup === null) {
+    throw new CliError("Cannot find the project's Alembic setup: alembic.ini and alembic/env.py are missing.", {
+      hint: "Restore them from a newly generated project; nothing was written.",
+    });
+  }
+  return setup;
+}
+
+/** Write the migration that creates the model's table after the current head, with the writer that other projects use. */
+async function addMigration(project: Project, setup: AlembicSetup, names: ResourceNames): Promise<string[]> {
+  const base = (await findDeclarativeBases(project)).find(
+    (item) => item.moduleName === "app.models" && item.name === "Base",
+  );
+  if (!base) {
+    throw new CliError(`Cannot find the declarative base \`Base\` in ${MODELS_FILE}.`, {
+      hint: "Add the resource by hand, following app/api/routes/documents.py; nothing was written.",
+    });
+  }
+  const model = { file: MODELS_FILE, className: names.className };
+  return (await addModelMigration(project, setup, model, base)).notes;
 }
 
 /**
@@ -206,10 +222,14 @@ export async function planResource(context: AddContext): Promise<AddPlan> {
     });
   }
 
+  const alembic = await generatedAlembic(project);
+  // Check the history first, so that a branched one stops the run before any other message.
+  await nextRevision(project, alembic);
+
   const plan = emptyPlan(project);
   project.stage(routesFile, await readScaffold(context, "routes.py", names));
   project.stage(testsFile, await readScaffold(context, "test_routes.py", names));
-  await appendToModule(project, "app/models.py", await readScaffold(context, "model.py", names), [
+  await appendToModule(project, MODELS_FILE, await readScaffold(context, "model.py", names), [
     "Base",
     "uuid",
     "datetime",
@@ -234,10 +254,9 @@ export async function planResource(context: AddContext): Promise<AddPlan> {
   ]);
 
   await includeRouter(project, names);
-  const migration = await addMigration(context, names);
+  plan.notes.push(...(await addMigration(project, alembic, names)));
   // The owned-row dependency reads the id from the path, which ruff's FAST003 does not follow.
   await addRuffIgnore(project, routesFile, "FAST003");
-  plan.notes.push(`Run \`alembic upgrade head\` to create the ${names.plural} table (${migration}).`);
   plan.notes.push(
     `Add your own columns to ${names.className} in app/models.py, its schemas and the migration before you deploy it.`,
   );

@@ -56,6 +56,19 @@ export function localNamesFor(module: PythonModule, moduleName: string, name: st
     );
 }
 
+/**
+ * Find the top-level `from` import that binds `local`: the module as written
+ * (with leading dots when relative) and the imported name; null when none does.
+ */
+export function fromImportOf(module: PythonModule, local: string): { module: string; name: string } | null {
+  for (const statement of topLevelImports(module)) {
+    if (statement.type !== "import_from_statement") continue;
+    const item = importedNames(statement).find((imported) => imported.local === local);
+    if (item) return { module: fromModule(statement), name: item.name };
+  }
+  return null;
+}
+
 /** Map every name that top-level imports bind to its source, as local name → `module.name`. */
 export function importBindings(module: PythonModule): Map<string, string> {
   const bindings = new Map<string, string>();

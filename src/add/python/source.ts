@@ -101,3 +101,23 @@ export function insertLinesAfter(text: string, node: SyntaxNode, lines: readonly
   const prefix = offset === text.length && !text.endsWith("\n") ? "\n" : "";
   return { offset, text: prefix + lines.map((line) => (line === "" ? "\n" : `${indent}${line}\n`)).join("") };
 }
+
+/**
+ * Return the value of a plain string literal, or of adjacent ones
+ * concatenated; null for other expressions and for f-strings and byte
+ * strings. Escape sequences are kept as written.
+ */
+export function stringValue(node: SyntaxNode | null): string | null {
+  if (node === null) return null;
+  if (node.type === "concatenated_string") {
+    const parts = node.namedChildren.map(stringValue);
+    return parts.every((part) => part !== null) ? parts.join("") : null;
+  }
+  if (node.type !== "string") return null;
+  const start = node.children.find((part) => part.type === "string_start");
+  if (start && /[fbt]/i.test(start.text.replace(/['"]/g, ""))) return null;
+  return node.children
+    .filter((part) => part.type === "string_content")
+    .map((part) => part.text)
+    .join("");
+}

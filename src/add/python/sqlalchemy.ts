@@ -1,6 +1,7 @@
 import type { Project } from "../project.js";
 import { isTestPath } from "../project.js";
 import { importBindings } from "./imports.js";
+import type { NamedModule } from "./modules.js";
 import { dottedName, expressionOf, statements, type PythonModule, type SyntaxNode } from "./source.js";
 
 /** A name defined at the top level of a module, with the module's dotted name. */
@@ -16,14 +17,16 @@ const DECLARATIVE_FACTORIES = new Set([
 ]);
 const SESSION_TYPES = new Set(["sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session"]);
 
-function resolve(name: string | null, bindings: Map<string, string>): string | null {
+/** Resolve the first part of a dotted name through the module's import bindings (`sa.String` → `sqlalchemy.String`). */
+export function resolve(name: string | null, bindings: Map<string, string>): string | null {
   if (name === null) return null;
   const [head, ...rest] = name.split(".");
   return [bindings.get(head ?? "") ?? head, ...rest].join(".");
 }
 
-async function projectModules(project: Project): Promise<{ module: PythonModule; moduleName: string }[]> {
-  const modules: { module: PythonModule; moduleName: string }[] = [];
+/** List the non-test modules of the project that mention SQLAlchemy. */
+export async function projectModules(project: Project): Promise<NamedModule[]> {
+  const modules: NamedModule[] = [];
   for (const file of await project.pythonFiles()) {
     if (isTestPath(file)) continue;
     const text = await project.read(file);
@@ -33,16 +36,21 @@ async function projectModules(project: Project): Promise<{ module: PythonModule;
   return modules;
 }
 
+/** A declarative base, with the module that defines it and its class or assignment statement. */
+export interface DeclarativeBaseDefinition extends ModuleName, NamedModule {
+  statement: SyntaxNode;
+}
+
 /** Find the declarative base classes: `class Base(DeclarativeBase)` or `Base = declarative_base()`. */
-export async function findDeclarativeBases(project: Project): Promise<ModuleName[]> {
-  const found: ModuleName[] = [];
+export async function findDeclarativeBases(project: Project): Promise<DeclarativeBaseDefinition[]> {
+  const found: DeclarativeBaseDefinition[] = [];
   for (const { module, moduleName } of await projectModules(project)) {
     const bindings = importBindings(module);
     for (const statement of statements(module.root)) {
       if (statement.type === "class_definition") {
         const bases = statement.child("superclasses")?.namedChildren ?? [];
         if (bases.some((base) => DECLARATIVE_BASES.has(resolve(dottedName(base), bindings) ?? ""))) {
-          found.push({ moduleName, name: statement.child("name")?.text ?? "" });
+          found.push({ module, moduleName, name: statement.child("name")?.text ?? "", statement });
         }
         continue;
       }
@@ -54,7 +62,7 @@ export async function findDeclarativeBases(project: Project): Promise<ModuleName
         left?.type === "identifier" &&
         DECLARATIVE_FACTORIES.has(resolve(dottedName(right.child("function")), bindings) ?? "")
       ) {
-        found.push({ moduleName, name: left.text });
+        found.push({ module, moduleName, name: left.text, statement });
       }
     }
   }
