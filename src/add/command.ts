@@ -18,7 +18,7 @@ import {
 } from "../snippets/state.js";
 import { unifiedDiff } from "../snippets/unified-diff.js";
 import { writeFilesAtomically } from "../snippets/write-files.js";
-import { FEATURES, findFeature } from "./features/index.js";
+import { FEATURES, findFeature, type Feature } from "./features/index.js";
 import type { AddPlan } from "./plan.js";
 import { Project } from "./project.js";
 
@@ -106,15 +106,16 @@ function parseAddArgs(argv: string[]): AddArgs {
   };
 }
 
-function checkArgument(args: AddArgs, featureName: string, argument: string | undefined): void {
+function checkArgument(args: AddArgs, feature: Feature): void {
+  const { name, argument, argumentExample } = feature;
   if (argument && args.argument === undefined) {
     throw new UsageError(
-      `add ${featureName} needs a ${argument}.`,
-      `Run secure-fastapi add ${featureName} ${argument}.`,
+      `add ${name} needs a ${argument}.`,
+      `Run secure-fastapi add ${name} ${argumentExample ?? argument}.`,
     );
   }
   if (!argument && args.argument !== undefined) {
-    throw new UsageError(`add ${featureName} takes no argument, got ${JSON.stringify(args.argument)}.`);
+    throw new UsageError(`add ${name} takes no argument, got ${JSON.stringify(args.argument)}.`);
   }
 }
 
@@ -238,7 +239,7 @@ export async function runAddCommand(argv: string[], io: AddIo, options: AddOptio
       `Use one of: ${FEATURES.map((item) => item.name).join(", ")}.`,
     );
   }
-  checkArgument(args, feature.name, feature.argument);
+  checkArgument(args, feature);
 
   const root = path.resolve(options.cwd ?? process.cwd());
   const { version } = readPackageManifest();

@@ -186,7 +186,9 @@ async function addFields(
   }
   const fields = kit.fields.map((field) => ({ ...field, name: fieldNameFor(settings, field.name) }));
   stageEdits(project, settings.module.path, settings.module.text, [insertFields(settings, fields)]);
-  const typeNames = kit.fields.map((field) => field.annotation).filter((name) => !BUILTIN_TYPES.has(name));
+  const typeNames = [...new Set(kit.fields.map((field) => field.annotation))].filter(
+    (name) => !BUILTIN_TYPES.has(name),
+  );
   if (typeNames.length > 0)
     await addImports(project, settings.module.path, [{ module: `${target.module}.${typesModule}`, names: typeNames }]);
 }

@@ -65,7 +65,10 @@ async function readOptional(file: string): Promise<string | null> {
 export async function fileStatus(project: SnippetProject, entry: ManagedFile): Promise<FileStatus> {
   const snippet = project.catalog.find((item) => item.id === entry.snippet);
   const current = await readOptional(resolveInside(project.root, entry.path));
-  const applies = snippet !== undefined && snippetApplies(snippet, project.context);
+  // `when` selects snippets for generated projects. Modules that `add` placed
+  // in other projects render without template values, so they always apply.
+  const placedByAdd = project.state.project.options === null;
+  const applies = snippet !== undefined && (placedByAdd || snippetApplies(snippet, project.context));
   const latest = applies ? await renderSnippet(snippet, project.context) : null;
   return { entry, snippet, current, latest };
 }

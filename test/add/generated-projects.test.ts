@@ -56,12 +56,86 @@ describe("add on a generated project", () => {
     expect(await gitStatus(root)).toBe("");
   });
 
-  it.each(["llm", "model"])("reports that %s is not available yet", async (feature) => {
-    const result = await add(root, [feature]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`secure-fastapi add ${feature} is not available yet`);
+  it("rejects an unknown model kind and writes nothing", async () => {
+    const result = await add(root, ["model", "pickle", "--yes"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('Invalid model kind "pickle".');
+    expect(result.stderr).toContain("secure-fastapi add model safetensors");
     expect(await gitStatus(root)).toBe("");
   });
+});
+
+/**
+ * `add llm` and `add model KIND` switch the options of a generated project,
+ * so the result must equal a project generated with those options, pass its
+ * own suite (which loads real tiny models) and change nothing when run again.
+ */
+const AI_CASES = [
+  {
+    label: "accounts, then llm and model safetensors",
+    start: { auth: "jwt" as const },
+    steps: [["llm"], ["model", "safetensors"]],
+    expected: { auth: "jwt" as const, llm: true, model: "safetensors" as const },
+  },
+  {
+    label: "no accounts, then model transformers",
+    start: { auth: "none" as const },
+    steps: [["model", "transformers"]],
+    expected: { auth: "none" as const, model: "transformers" as const },
+  },
+];
+
+describe.each(AI_CASES)("add AI features: $label", ({ start, steps, expected }) => {
+  let root: string;
+  let reference: string;
+
+  beforeAll(async () => {
+    root = await generateProject(path.join(workspace, "ai-start"), "svc", start);
+    await commitAll(root);
+    reference = await generateProject(path.join(workspace, "ai-reference"), "svc", expected);
+  });
+
+  afterAll(async () => {
+    await rm(path.join(workspace, "ai-start"), { recursive: true, force: true });
+    await rm(path.join(workspace, "ai-reference"), { recursive: true, force: true });
+  });
+
+  it("adds each feature with a clean scan", async () => {
+    for (const step of steps) {
+      const result = await add(root, [...step, "--yes"]);
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain(`Added ${step[0]}:`);
+      expect(result.stdout).toContain("Security scan: no findings.");
+      await commitChanges(root, `Add ${step.join(" ")}`);
+    }
+  });
+
+  it("produces the project that the options generate", async () => {
+    const files = (await listTree(root)).filter((file) => file !== ".env");
+    expect(files).toEqual((await listTree(reference)).filter((file) => file !== ".env"));
+    for (const file of files) {
+      expect(await read(root, file), file).toBe(await read(reference, file));
+    }
+  });
+
+  it("changes nothing the second time", async () => {
+    for (const step of steps) {
+      const result = await add(root, [...step, "--yes"]);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("already part of this project");
+    }
+    expect(await gitStatus(root)).toBe("");
+  });
+
+  it(
+    "passes its own test suite",
+    async () => {
+      const pytest = await runPytest(bin, root);
+      expect(pytest.ok, pytest.output).toBe(true);
+    },
+    PYTEST_TIMEOUT_MS,
+  );
 });
 
 describe("add auth on a project generated without accounts", () => {

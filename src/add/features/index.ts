@@ -1,7 +1,7 @@
-import { CliError } from "../../errors.js";
 import { planKit } from "../existing.js";
 import { planOptionChange, generatedOptions, type GeneratedContext } from "../generated.js";
 import { presentPlan, type AddPlan } from "../plan.js";
+import { planLlm, planModel } from "./ai.js";
 import { planExistingAuth } from "./auth.js";
 import { CORS_KIT, ERRORS_KIT, RATE_LIMIT_KIT } from "./kits.js";
 import { planResource } from "./resource.js";
@@ -18,22 +18,9 @@ export interface Feature {
   summary: string;
   /** Placeholder of the required argument in --help, such as NAME. */
   argument?: string;
+  /** The argument as a user would type it, shown when it is missing: `note`, or the allowed values. */
+  argumentExample?: string;
   plan(context: AddContext): Promise<AddPlan>;
-}
-
-function notYetAvailable(name: string, description: string): Feature {
-  return {
-    name,
-    summary: `${description} (not available yet)`,
-    plan: async () => {
-      throw new CliError(
-        `secure-fastapi add ${name} is not available yet: the ${description} snippets are still being written.`,
-        {
-          hint: "Run secure-fastapi add --help to see the features you can add now; nothing was written.",
-        },
-      );
-    },
-  };
 }
 
 /** Build a feature that every generated project has and that other projects get from a kit. */
@@ -108,8 +95,19 @@ export const FEATURES: readonly Feature[] = [
     argument: "NAME",
     plan: planResource,
   },
-  notYetAvailable("llm", "LLM guard and redaction"),
-  notYetAvailable("model", "safe model loading"),
+  {
+    name: "llm",
+    summary: "LLM routes with bounded input, redaction and token budgets (token budgets and guards in other projects)",
+    plan: planLlm,
+  },
+  {
+    name: "model",
+    summary:
+      "a prediction route, KIND safetensors or transformers (inference limits and loading checks in other projects)",
+    argument: "KIND",
+    argumentExample: "safetensors (or transformers)",
+    plan: planModel,
+  },
 ];
 
 export function findFeature(name: string): Feature | undefined {

@@ -85,3 +85,41 @@ export function authKit(projectName: string): Kit {
     },
   };
 }
+
+/** Token budgets, message checks and output redaction for a project this tool did not generate. */
+export const LLM_KIT: Kit = {
+  snippets: ["redaction", "token-bucket", "llm-guards", "llm-budget"],
+  installSnippet: "llm-budget",
+  installFunction: "install_llm_guards",
+  fields: [
+    { name: "LLM_TOKEN_STORAGE_URI", annotation: "TokenStorageUri", defaultValue: '"memory://"' },
+    { name: "LLM_TOKEN_BUDGET", annotation: "TokenCount", defaultValue: "20_000" },
+    { name: "LLM_TOKENS_PER_MINUTE", annotation: "TokenCount", defaultValue: "10_000" },
+    { name: "LLM_TOKEN_BUCKET_MAX_KEYS", annotation: "TokenCount", defaultValue: "10_000" },
+    { name: "LLM_REDACT_PATTERNS", annotation: "RedactionPatterns", defaultValue: "[]" },
+  ],
+  installArguments: (settings, field) => [
+    `storage_uri=${settings}.${field("LLM_TOKEN_STORAGE_URI")}`,
+    `token_budget=${settings}.${field("LLM_TOKEN_BUDGET")}`,
+    `tokens_per_minute=${settings}.${field("LLM_TOKENS_PER_MINUTE")}`,
+    `max_keys=${settings}.${field("LLM_TOKEN_BUCKET_MAX_KEYS")}`,
+    `redact_patterns=${settings}.${field("LLM_REDACT_PATTERNS")}`,
+  ],
+  packages: [],
+};
+
+/** Inference limits and safe model loading checks for a project this tool did not generate. */
+export const MODEL_KIT: Kit = {
+  snippets: ["inference", "pretrained", "model-serving"],
+  installSnippet: "model-serving",
+  installFunction: "install_model_limits",
+  fields: [
+    { name: "MODEL_MAX_CONCURRENCY", annotation: "Concurrency", defaultValue: "2" },
+    { name: "MODEL_QUEUE_TIMEOUT_SECONDS", annotation: "QueueTimeoutSeconds", defaultValue: "30.0" },
+  ],
+  installArguments: (settings, field) => [
+    `max_concurrency=${settings}.${field("MODEL_MAX_CONCURRENCY")}`,
+    `queue_timeout_seconds=${settings}.${field("MODEL_QUEUE_TIMEOUT_SECONDS")}`,
+  ],
+  packages: ["anyio", "huggingface-hub"],
+};
