@@ -29,3 +29,23 @@ export class UsageError extends CliError {
 export function formatCliError(error: CliError): string {
   return error.hint ? `${error.message}\n  ${error.hint}` : error.message;
 }
+
+/**
+ * Turn an error of `node:util` parseArgs into a UsageError with a short
+ * message: parseArgs' own messages run over several lines and suggest `--`.
+ */
+export function argumentError(error: unknown, hint: string): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown }).code;
+  const option = /'(?:-\w, )?(-{1,2}[\w-]+)/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) {
+    return new UsageError(`Unknown option ${JSON.stringify(option)}.`, hint);
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
+    if (message.includes("does not take an argument")) {
+      return new UsageError(`${option} takes no value.`, hint);
+    }
+    return new UsageError(`Missing value for ${option}.`, `Give it as ${option} VALUE. ${hint}`);
+  }
+  return new UsageError(message.split("\n")[0] ?? message, hint);
+}

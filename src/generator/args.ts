@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "../errors.js";
+import { argumentError, UsageError } from "../errors.js";
 import { OPTION_SPECS, parseOptionValue, type ProjectOptions } from "./options.js";
 import { rejectControlCharacters } from "./validate.js";
 
@@ -46,8 +46,7 @@ function parseRaw(argv: string[]) {
   try {
     return parseArgs({ args: argv, options: flagConfig(), allowPositionals: true, strict: true });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.split("\n")[0] ?? message, "Run with --help to see the options.");
+    throw argumentError(error, "Run with --help to see the options.");
   }
 }
 

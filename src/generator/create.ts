@@ -29,7 +29,8 @@ async function resolveRun(args: CreateArgs, io: Io, version: string): Promise<Re
   const answers = ask
     ? await promptForMissing(args)
     : {
-        directory: args.directory ?? DEFAULT_DIRECTORY,
+        // Like other create tools, a name without a directory names the directory too.
+        directory: args.directory ?? args.name ?? DEFAULT_DIRECTORY,
         name: args.name,
         options: { ...defaultOptions(), ...args.options } as ProjectOptions,
       };

@@ -1,7 +1,7 @@
 import { OPTION_SPECS } from "./options.js";
 
 const FIXED_OPTIONS: [string, string][] = [
-  ["--name NAME", "project name (default: the directory's name)"],
+  ["--name NAME", "project name (default: the directory's name; without a directory, also the directory)"],
   ["-y, --yes", "accept defaults for every option not given"],
   ["--force", "write into a non-empty directory; only generated files are replaced"],
   ["--dry-run", "list the files that would be written, and write nothing"],

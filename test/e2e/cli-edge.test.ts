@@ -55,6 +55,12 @@ describe("edge cases of the create command", () => {
     expect(result.stderr).not.toContain("This is a bug");
   });
 
+  it("uses the name as the directory when none is given", async () => {
+    const result = await runCli(["--yes", "--name", "shop-api", "--no-git"], { cwd: workspace });
+    expect(result.exitCode).toBe(0);
+    expect(await readdir(workspace)).toEqual(["shop-api"]);
+  });
+
   it("quotes a directory with spaces in the next steps", async () => {
     const result = await runCli(["my api", "--name", "my-api", "--no-git"], { cwd: workspace });
     expect(result.exitCode).toBe(0);

@@ -118,7 +118,9 @@ describe("bad input", () => {
     ["an origin with a path", ["demo", "--cors-origins", "https://a.example.com/"], /no path/],
     ["an http origin", ["demo", "--cors-origins", "http://a.example.com"], /plain http/],
     ["an unknown database", ["demo", "--db", "mysql"], /"mysql" for --db/],
-    ["an unknown flag", ["demo", "--colour"], /Unknown option '--colour'/],
+    ["an unknown flag", ["demo", "--colour"], /Unknown option "--colour"\./],
+    ["a flag without its value", ["demo", "--auth"], /Missing value for --auth\./],
+    ["a value for a switch", ["demo", "--yes=1"], /--yes takes no value\./],
   ];
 
   it.each(cases)("rejects %s with one clear line and writes nothing", async (_label, args, message) => {

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { createDatabase, dropDatabase, freePort, waitForHttp } from "../helpers/
  * PyPI, their own pytest suites, ruff, Bandit, our scanner, and a running
  * server. The matrix covers every value of every option at least once.
  */
-const MATRIX: { label: string; flags: string[]; startsWithoutModel?: false }[] = [
+const MATRIX: { label: string; flags: string[] }[] = [
   { label: "defaults", flags: [] },
   { label: "no-auth-cors", flags: ["--auth", "none", "--cors-origins", "https://app.example.com,http://localhost:5173"] },
   {
@@ -20,22 +20,19 @@ const MATRIX: { label: string; flags: string[]; startsWithoutModel?: false }[] =
     flags: ["--db", "postgres", "--rate-limit-storage", "redis", "--cors-origins", "https://app.example.com"],
   },
   { label: "no-auth-postgres-redis", flags: ["--auth", "none", "--db", "postgres", "--rate-limit-storage", "redis"] },
-  // AI projects refuse to start without a model path, which their own
-  // suites build and test; here they run their suites and static checks.
-  { label: "llm-safetensors", flags: ["--llm", "--model", "safetensors"], startsWithoutModel: false },
+  // AI projects start with the tiny models that their README tells users to build.
+  { label: "llm-safetensors", flags: ["--llm", "--model", "safetensors"] },
   {
     label: "llm-transformers-redis",
     flags: ["--llm", "--model", "transformers", "--rate-limit-storage", "redis"],
-    startsWithoutModel: false,
   },
-  { label: "model-transformers", flags: ["--model", "transformers"], startsWithoutModel: false },
+  { label: "model-transformers", flags: ["--model", "transformers"] },
   // Without accounts, the prediction route takes API keys.
   {
     label: "no-auth-model-safetensors",
     flags: ["--auth", "none", "--model", "safetensors", "--db", "postgres"],
-    startsWithoutModel: false,
   },
-  { label: "no-auth-llm-redis", flags: ["--auth", "none", "--llm", "--rate-limit-storage", "redis"], startsWithoutModel: false },
+  { label: "no-auth-llm-redis", flags: ["--auth", "none", "--llm", "--rate-limit-storage", "redis"] },
 ];
 
 const PYTEST_TIMEOUT_MS = 600_000;
@@ -64,7 +61,17 @@ async function generate(label: string, flags: string[]): Promise<string> {
   return path.join(workspace, name);
 }
 
-describe.each(MATRIX)("generated project: $label", ({ label, flags, startsWithoutModel }) => {
+/** Run the README's commands that build the tiny models and point the settings at them. */
+async function buildTinyModels(root: string, env: Record<string, string>): Promise<void> {
+  const readme = await readFile(path.join(root, "README.md"), "utf8");
+  const start = readme.indexOf("To try it before you have a model");
+  if (start === -1) return;
+  const block = /```bash\n([\s\S]*?)```/.exec(readme.slice(start));
+  expect(block, "the README's tiny model commands").not.toBeNull();
+  await execa("bash", ["-e", "-c", block?.[1] ?? ""], { cwd: root, env });
+}
+
+describe.each(MATRIX)("generated project: $label", ({ label, flags }) => {
   let root: string;
   const usesPostgres = flags.includes("postgres");
   const usesRedis = flags.includes("redis");
@@ -121,9 +128,10 @@ describe.each(MATRIX)("generated project: $label", ({ label, flags, startsWithou
     PYTEST_TIMEOUT_MS,
   );
 
-  it.skipIf(startsWithoutModel === false)("migrates, starts under uvicorn and answers the readiness probe", async () => {
+  it("migrates, starts under uvicorn and answers the readiness probe", async () => {
     const runEnv: Record<string, string> = { PATH: `${bin}:${process.env.PATH ?? ""}` };
     if (usesPostgres) runEnv.DATABASE_URL = env.TEST_DATABASE_URL ?? "";
+    await buildTinyModels(root, runEnv);
     await execa(tool("alembic"), ["upgrade", "head"], { cwd: root, env: runEnv });
     const port = await freePort();
     const server = execa(tool("uvicorn"), ["app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
@@ -132,7 +140,7 @@ describe.each(MATRIX)("generated project: $label", ({ label, flags, startsWithou
       reject: false,
     });
     try {
-      const ready = await waitForHttp(`http://127.0.0.1:${port}/api/v1/health/ready`, 30_000);
+      const ready = await waitForHttp(`http://127.0.0.1:${port}/api/v1/health/ready`, 90_000);
       expect(ready.status).toBe(200);
       expect(ready.headers.get("x-content-type-options")).toBe("nosniff");
       const missing = await fetch(`http://127.0.0.1:${port}/nothing-here`);
@@ -141,5 +149,5 @@ describe.each(MATRIX)("generated project: $label", ({ label, flags, startsWithou
       server.kill("SIGTERM");
       await server;
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -47,7 +47,7 @@ describe("parseCreateArgs", () => {
   });
 
   it("rejects an unknown flag with exit code 2", () => {
-    expect(() => parseCreateArgs(["--databse", "x"])).toThrow(/Unknown option '--databse'/);
+    expect(() => parseCreateArgs(["--databse", "x"])).toThrow('Unknown option "--databse".');
     try {
       parseCreateArgs(["--databse"]);
     } catch (error) {

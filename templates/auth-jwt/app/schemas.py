@@ -19,7 +19,19 @@ Title = Annotated[str, Field(min_length=1, max_length=200)]
 Content = Annotated[str, Field(max_length=100_000)]
 
 
-class InputModel(BaseModel):
+class TextInputModel(BaseModel):
+    """Base of request models: no text field may contain a NUL character,
+    because PostgreSQL cannot store one and no legitimate text contains it."""
+
+    @field_validator("*")
+    @classmethod
+    def reject_nul_characters(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class InputModel(TextInputModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -50,7 +62,7 @@ class UserPublic(OutputModel):
     created_at: datetime
 
 
-class LoginForm(BaseModel):
+class LoginForm(TextInputModel):
     """OAuth2 password grant form. Unknown fields are ignored, not rejected,
     because OAuth2 clients may also send `scope` or `client_id`."""
 

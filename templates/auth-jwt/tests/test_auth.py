@@ -172,6 +172,13 @@ def test_login_rejects_missing_fields(client: TestClient) -> None:
     assert response.status_code == 422
 
 
+def test_nul_character_rejected(client: TestClient) -> None:
+    registered = register(client, full_name="Bob\x00")
+    logged_in = login(client, "alice\x00@example.com", "any password")
+    assert registered.status_code == 422
+    assert logged_in.status_code == 422
+
+
 def test_login_rate_limit_per_client(client: TestClient, alice: User) -> None:
     # LOGIN_RATE_LIMIT is 5/minute per client address in the tests. Distinct
     # accounts keep the per-account limit out of the way.

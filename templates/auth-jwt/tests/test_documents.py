@@ -47,6 +47,8 @@ def test_create_and_read(client: TestClient, alice_headers: Headers, alice) -> N
         {"title": "x" * 201},
         {"content": "no title"},
         {"title": 5},
+        {"title": "nul\u0000title"},
+        {"title": "x", "content": "nul \u0000 in content"},
     ],
 )
 def test_create_rejects_bad_body(
@@ -147,6 +149,7 @@ def test_pagination(client: TestClient, alice_headers: Headers) -> None:
         {"sort": "title; DROP TABLE users"},
         {"q": ""},
         {"q": "x" * 101},
+        {"q": "nul\x00"},
         {"owner_id": str(uuid.uuid4())},
     ],
 )

@@ -18,7 +18,11 @@ def enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(settings: Settings) -> Engine:
-    engine = create_engine(settings.DATABASE_URL, pool_pre_ping=True)
+    # hide_parameters keeps bound values, such as password hashes, out of the
+    # messages of database errors, which the error handler logs.
+    engine = create_engine(
+        settings.DATABASE_URL, pool_pre_ping=True, hide_parameters=True
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", enable_sqlite_foreign_keys)
     return engine

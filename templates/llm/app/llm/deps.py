@@ -4,6 +4,7 @@ status code, not with an error in the stream.
 """
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -105,12 +106,25 @@ def prepare_prompt(
 PreparedPromptDep = Annotated[PreparedPrompt, Depends(prepare_prompt)]
 
 
+@dataclass(frozen=True)
+class BudgetedPrompt:
+    """A checked prompt and the tokens reserved for it.
+
+    Routes take both through this one dependency. A route that also took the
+    prompt on its own would reach the body through two paths, and FastAPI
+    would report each validation error of the body twice.
+    """
+
+    prompt: PreparedPrompt
+    reservation: TokenReservation
+
+
 async def reserve_token_budget(
     prompt: PreparedPromptDep,
     caller: LLMCallerDep,
     llm: LLMServiceDep,
     settings: SettingsDep,
-) -> TokenReservation:
+) -> BudgetedPrompt:
     """Reserve the prompt tokens plus `max_tokens` from the caller's bucket, or
     raise 429 with Retry-After when the bucket does not contain that many.
 
@@ -128,19 +142,22 @@ async def reserve_token_budget(
             ),
         )
     try:
-        reservation = await llm.token_bucket.reserve(caller.id, cost)
+        decision = await llm.token_bucket.reserve(caller.id, cost)
     except TokenBucketUnavailableError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="Token budget storage unavailable. Try again later",
         ) from None
-    if not reservation.granted:
+    if not decision.granted:
         logger.info("Token budget of %s exhausted (needs %d)", caller.id, cost)
         raise too_many_requests(
-            retry_after_header(reservation.retry_after),
+            retry_after_header(decision.retry_after),
             detail="Token budget exhausted. Try again later",
         )
-    return TokenReservation(bucket=llm.token_bucket, key=caller.id, reserved=cost)
+    reservation = TokenReservation(
+        bucket=llm.token_bucket, key=caller.id, reserved=cost
+    )
+    return BudgetedPrompt(prompt=prompt, reservation=reservation)
 
 
-TokenBudget = Annotated[TokenReservation, Depends(reserve_token_budget)]
+BudgetedPromptDep = Annotated[BudgetedPrompt, Depends(reserve_token_budget)]

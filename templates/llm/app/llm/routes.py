@@ -15,7 +15,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from app.core.inference import ServerBusyError, server_busy_error
 from app.llm.auth import LLMCallerDep
 from app.llm.backend import BackendError, UpstreamTimeoutError, Usage
-from app.llm.deps import LLMServiceDep, PreparedPromptDep, TokenBudget
+from app.llm.deps import BudgetedPromptDep, LLMServiceDep
 from app.llm.schemas import (
     GenerationPublic,
     StreamEnd,
@@ -58,12 +58,10 @@ def backend_http_error(error: BackendError) -> HTTPException:
     },
 )
 async def generate(
-    prompt: PreparedPromptDep,
-    reservation: TokenBudget,
-    caller: LLMCallerDep,
-    llm: LLMServiceDep,
+    budgeted: BudgetedPromptDep, caller: LLMCallerDep, llm: LLMServiceDep
 ) -> GenerationPublic:
     """Generate a reply to the messages of a ChatRequest body."""
+    prompt, reservation = budgeted.prompt, budgeted.reservation
     try:
         completion = await llm.backend.generate(prompt)
     except ServerBusyError:
@@ -89,14 +87,12 @@ async def generate(
 
 @router.post("/stream", response_class=EventSourceResponse, responses=ERROR_RESPONSES)
 async def stream(
-    prompt: PreparedPromptDep,
-    reservation: TokenBudget,
-    caller: LLMCallerDep,
-    llm: LLMServiceDep,
+    budgeted: BudgetedPromptDep, caller: LLMCallerDep, llm: LLMServiceDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Stream a reply to a ChatRequest body as server-sent events: `message`
     events with `{"text": ...}`, then one `done` event with the finish reason
     and usage, or one `error` event."""
+    prompt, reservation = budgeted.prompt, budgeted.reservation
     usage = Usage(prompt_tokens=prompt.prompt_tokens)
     redactor = llm.redactor.stream()
     try:

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.llm.auth import LLMCaller
 from app.llm.backend import Chat, Message
+from app.llm.deps import BudgetedPrompt
 from app.llm.routes import stream
 from app.llm.token_bucket import TokenReservation
 from app.main import create_app
@@ -123,7 +124,8 @@ def test_stream_closed_early_stops_and_settles(
         assert (await service.token_bucket.reserve(API_KEY_CALLER, cost)).granted
         reservation = TokenReservation(service.token_bucket, API_KEY_CALLER, cost)
         caller = LLMCaller(id=API_KEY_CALLER)
-        events = stream(prompt, reservation, caller, service)
+        budgeted = BudgetedPrompt(prompt=prompt, reservation=reservation)
+        events = stream(budgeted, caller, service)
         await anext(events)
         await events.aclose()
         # The slot is free again once the generation thread has stopped.

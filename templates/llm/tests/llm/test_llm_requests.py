@@ -60,6 +60,17 @@ def test_invalid_body_rejected(
     assert "text/event-stream" not in response.headers["content-type"]
 
 
+@pytest.mark.parametrize("url", [GENERATE_URL, STREAM_URL])
+def test_each_error_reported_once(
+    llm_client: TestClient, key_headers: dict[str, str], url: str
+) -> None:
+    body = {"messages": [{"role": "system", "content": "obey"}, USER]}
+    response = llm_client.post(url, json=body, headers=key_headers)
+    detail = response.json()["detail"]
+    errors = [(error["type"], tuple(error["loc"])) for error in detail]
+    assert errors == [("literal_error", ("body", "messages", 0, "role"))]
+
+
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_temperature_rejected(
     llm_client: TestClient, key_headers: dict[str, str], value: str

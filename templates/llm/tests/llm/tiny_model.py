@@ -11,6 +11,7 @@ on the token there. Each token of the reply chain gets its own one-hot
 embedding, and the output layer maps it to the next token of the chain.
 """
 
+import argparse
 from itertools import pairwise
 from pathlib import Path
 
@@ -105,3 +106,15 @@ def build_tiny_chat_model(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+
+
+def main() -> None:
+    """Write the tiny chat model, to try the service without a real model. Its
+    replies are meaningless."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("path", type=Path, help="the model directory to write")
+    build_tiny_chat_model(parser.parse_args().path)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,11 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.ml.architecture import INPUT_FEATURES
 
 # Finite values within a range that float32 represents exactly enough for the
-# model; NaN and infinity are rejected.
+# model; NaN and infinity are rejected. Strict mode takes JSON numbers only, so
+# "1.5" and true are rejected instead of converted.
 FEATURE_LIMIT = 1e6
 
 Feature = Annotated[
-    float, Field(ge=-FEATURE_LIMIT, le=FEATURE_LIMIT, allow_inf_nan=False)
+    float,
+    Field(strict=True, ge=-FEATURE_LIMIT, le=FEATURE_LIMIT, allow_inf_nan=False),
 ]
 
 

@@ -1,5 +1,6 @@
 """Weights for TabularClassifier, made by the tests."""
 
+import argparse
 from pathlib import Path
 
 import torch
@@ -20,3 +21,15 @@ def save_classifier_weights(path: Path) -> TabularClassifier:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(model.state_dict(), path)
     return model
+
+
+def main() -> None:
+    """Write the tiny classifier's weights, to try the service without a trained
+    model. Its predictions are meaningless."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("path", type=Path, help="the weights file to write")
+    save_classifier_weights(parser.parse_args().path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,6 @@
 """A tiny BERT text classifier that the tests build and save themselves."""
 
+import argparse
 from pathlib import Path
 
 import torch
@@ -60,3 +61,15 @@ def save_tiny_classifier(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+
+
+def main() -> None:
+    """Write the tiny text classifier, to try the service without a trained model.
+    Its predictions are meaningless."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("path", type=Path, help="the model directory to write")
+    save_tiny_classifier(parser.parse_args().path)
+
+
+if __name__ == "__main__":
+    main()
