@@ -110,6 +110,8 @@ export interface CandidateFinding extends SourceRange {
 export type FindingCondition =
   | ({ kind: "private-model" } & ClassReference)
   | ({ kind: "sensitive-table-model" } & ClassReference)
+  | ({ kind: "sensitive-table-field"; field: string } & ClassReference)
+  | ({ kind: "sensitive-output-model" } & ClassReference)
   | ({ kind: "unbounded-text-field"; fields: string[] } & ClassReference)
   | { kind: "no-global-rate-limit" };
 

@@ -96,3 +96,62 @@ describe("class facts across files", () => {
     expect(found).toEqual(["app/api.py:10"]);
   });
 });
+
+const SCHEMAS = `from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str
+    hashed_password: str
+
+
+class UserOut(BaseModel):
+    email: str
+    hashed_password: str
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str
+`;
+
+const ROUTES = `from fastapi import APIRouter, Depends
+
+from app.auth import get_current_user
+from app.schemas import Token, User, UserOut
+
+router = APIRouter()
+
+
+@router.get("/me", response_model=UserOut)
+def read_me(current: User = Depends(get_current_user)):
+    return current
+
+
+@router.post("/session", response_model=Token)
+def create_session(current: User = Depends(get_current_user)):
+    return Token(access_token="signed", token_type="bearer")
+
+
+@router.get("/me/hash")
+def read_hash(current: User = Depends(get_current_user)):
+    return {"hash": current.hashed_password}
+`;
+
+describe("response models across files", () => {
+  it("uses field facts of imported output and table models", async () => {
+    const root = makeProject({ "app/schemas.py": SCHEMAS, "app/routes.py": ROUTES });
+    const report = await scanPaths(["."], { cwd: root, useConfig: false, rules: ["SFA007"] });
+    expect(report.errors).toEqual([]);
+    const found = report.findings.map((finding) => `${finding.path}:${finding.line}`).sort();
+    expect(found).toEqual(["app/routes.py:21", "app/routes.py:9"]);
+  });
+
+  it("reports nothing when the models are not scanned", async () => {
+    const root = makeProject({ "app/routes.py": ROUTES });
+    const report = await scanPaths(["."], { cwd: root, useConfig: false, rules: ["SFA007"] });
+    expect(report.findings).toEqual([]);
+  });
+});

@@ -148,4 +148,10 @@ describe("text output colour", () => {
     expect(lines[1]).toMatch(/^ {4}fix: Use the ORM/);
     expect(lines[2]).toBe("1 finding (1 high) in 1 file.");
   });
+
+  it("counts the files that have findings", async () => {
+    const root = makeProject({ "db.py": INSECURE_SQL, "a.py": SAFE_CODE, "b.py": SAFE_CODE });
+    const lines = (await run([], root)).stdout.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe("1 finding (1 high) in 1 of 3 files.");
+  });
 });

@@ -3,7 +3,7 @@ import { RULES, scanPaths } from "../../src/scanner/index.js";
 import { formatJson } from "../../src/scanner/report/json.js";
 import { formatSarif } from "../../src/scanner/report/sarif.js";
 import { formatScanErrors, formatText } from "../../src/scanner/report/text.js";
-import type { ScanReport } from "../../src/scanner/types.js";
+import type { Finding, ScanReport } from "../../src/scanner/types.js";
 import { INSECURE_SQL, makeProject } from "./helpers.js";
 
 async function sampleReport() {
@@ -131,6 +131,26 @@ function textReport(overrides: Partial<ScanReport>): ScanReport {
   return { findings: [], errors: [], filesScanned: 0, linesScanned: 0, rules: [], ...overrides };
 }
 
+/** Return the summary, which is the last line of the text report. */
+function summaryOf(report: ScanReport): string {
+  return formatText(report, { color: false }).trimEnd().split("\n").pop() ?? "";
+}
+
+function sqlFinding(path: string): Finding {
+  return {
+    ruleId: "SFA006",
+    severity: "high",
+    message: "SQL built with an f-string",
+    hint: "Use bound parameters.",
+    path,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 2,
+    cwe: "CWE-89",
+  };
+}
+
 describe("text report", () => {
   it("escapes control characters in paths and messages", () => {
     const report = textReport({
@@ -160,6 +180,25 @@ describe("text report", () => {
   it("escapes control characters in error lines", () => {
     const errors = [{ path: "a\u001b[31m.py\nfake", kind: "parse" as const, message: "parse error", explicit: false }];
     expect(formatScanErrors(errors)).toBe("warning: a\\x1b[31m.py\\x0afake: parse error\n");
+  });
+
+  it("summary counts files with findings", () => {
+    const oneFile = textReport({ filesScanned: 3, findings: [sqlFinding("a.py"), sqlFinding("a.py"), sqlFinding("a.py")] });
+    expect(summaryOf(oneFile)).toBe("3 findings (3 high) in 1 of 3 files.");
+  });
+
+  it("summary names one number when every file has findings", () => {
+    const everyFile = textReport({ filesScanned: 2, findings: [sqlFinding("a.py"), sqlFinding("b.py")] });
+    expect(summaryOf(everyFile)).toBe("2 findings (2 high) in 2 files.");
+  });
+
+  it("summary counts files with findings when some were skipped", () => {
+    const report = textReport({
+      filesScanned: 2,
+      findings: [sqlFinding("a.py")],
+      errors: [{ path: "bad.py", kind: "parse", message: "parse error", explicit: false }],
+    });
+    expect(summaryOf(report)).toBe("1 finding (1 high) in 1 of 2 files; 1 file could not be scanned.");
   });
 
   it("summary says the scan failed for a missing path", () => {

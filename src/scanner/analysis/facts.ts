@@ -13,6 +13,8 @@ export interface FieldFact {
   text: boolean;
   /** True when the declaration sets `max_length`. */
   bounded: boolean;
+  /** True when `Field(exclude=True)` leaves the field out of serialized output. */
+  excluded: boolean;
 }
 
 /** What other files need to know about one class. */
@@ -67,6 +69,7 @@ function describeClass(file: FileContext, node: SyntaxNode): ClassFact {
       name: left.text,
       text: /^(str|Optional\[str\]|str \| None|None \| str|Annotated\[str\b.*|constr\(.*)$/s.test(type),
       bounded: /\bmax_length\s*=/.test(text),
+      excluded: /\bexclude\s*=\s*True\b/.test(text),
     });
   }
   const baseModules: Record<string, string> = {};
@@ -118,6 +121,19 @@ function moduleMatches(fileModule: string, module: string): boolean {
 }
 
 const SENSITIVE_FIELD = /password|passwd|secret|api_?key|salt|otp|totp|mfa|ssn|private_key|(access|refresh|reset|api|session)_?token/i;
+
+/** Credentials that servers send to clients on purpose: a login's access token, a new API key. */
+const ISSUED_CREDENTIAL = /(access|refresh|session|api)_?token|api_?key/i;
+
+/**
+ * True for a field name that stores a secret, which no response should
+ * carry: a sensitive column name other than an issued credential, unless the
+ * name marks a hash (`api_key_hash`).
+ */
+export function isStoredSecret(name: string): boolean {
+  return SENSITIVE_FIELD.test(name) && (!ISSUED_CREDENTIAL.test(name) || /hash/i.test(name));
+}
+
 const IDENTITY_MODEL = /user|account|member|profile|customer|person|employee|tenant/i;
 
 /** A class fact with the file that defines it. */
@@ -155,7 +171,15 @@ export class ProjectFacts {
         return classes.length === 0 || this.fieldsOf(classes).some((field) => OWNER_NAME.test(field.name));
       case "sensitive-table-model":
         if (classes === null || !this.isTable(classes, new Set())) return false;
-        return this.fieldsOf(classes).some((field) => SENSITIVE_FIELD.test(field.name));
+        return this.fieldsOf(classes).some((field) => SENSITIVE_FIELD.test(field.name) && !field.excluded);
+      case "sensitive-table-field": {
+        if (classes === null || !this.isTable(classes, new Set())) return false;
+        const field = condition.field;
+        return this.fieldsOf(classes).some((declared) => declared.name === field);
+      }
+      case "sensitive-output-model":
+        if (classes === null || classes.length === 0 || this.isTable(classes, new Set())) return false;
+        return this.fieldsOf(classes).some((field) => field.text && !field.excluded && isStoredSecret(field.name));
       case "unbounded-text-field": {
         if (classes === null || classes.length === 0) return false;
         const used = condition.fields;

@@ -3,14 +3,20 @@ import { type FileContext, unwrap } from "./context.js";
 
 const MAX_DEPTH = 12;
 
-/** What happens to a value that passes through a call. */
-export type CallEffect = "propagate" | "stop";
+/**
+ * Effect of a call on the values passed through it. The result carries the
+ * receiver's and the arguments' values (`propagate`), only the receiver's
+ * (`receiver`, for lookups such as `params.get(key)`), or neither (`stop`).
+ */
+export type CallEffect = "propagate" | "receiver" | "stop";
 
 export interface FlowOptions {
-  /** Decide whether a call's result carries its arguments' values. */
+  /** Decide whether a call's result carries its receiver's and arguments' values. */
   callEffect: (file: FileContext, call: SyntaxNode) => CallEffect;
   /** Attribute names that remove the taint, e.g. `.name` of a path. */
   cleanAttributes?: ReadonlySet<string>;
+  /** Decide whether a use of a source parameter counts, e.g. only `request.headers` of a `Request`; all count when unset. */
+  acceptSource?: (identifier: SyntaxNode) => boolean;
 }
 
 /**
@@ -70,7 +76,8 @@ function identifierSource(
   const binding = file.bindingOf(identifier);
   if (!binding) return null;
   if (binding.kind === "parameter") {
-    return parameters.has(identifier.text) ? identifier : null;
+    const accepted = options.acceptSource?.(identifier) ?? true;
+    return parameters.has(identifier.text) && accepted ? identifier : null;
   }
   const sources = [binding.value, ...file.augmentationsOf(identifier, binding).map((b) => b.value)];
   return firstOf(sources, (value) =>
@@ -84,10 +91,11 @@ function callSource(
   options: FlowOptions,
   next: (child: SyntaxNode | null) => SyntaxNode | null,
 ): SyntaxNode | null {
-  if (options.callEffect(file, call) === "stop") return null;
+  const effect = options.callEffect(file, call);
+  if (effect === "stop") return null;
   const callee = call.child("function");
   const fromObject = callee?.type === "attribute" ? next(callee.child("object")) : null;
-  if (fromObject) return fromObject;
+  if (fromObject || effect === "receiver") return fromObject;
   const list = call.child("arguments");
   return list ? firstOf(list.namedChildren, next) : null;
 }

@@ -63,6 +63,7 @@ export function isConstant(file: FileContext, node: SyntaxNode, depth = 0): bool
 /**
  * Describe how a string expression is built: its constant text and whether
  * non-constant values were inserted by f-string, `%`, `.format()` or `+`.
+ * A `sep.join(...)` of constant parts is constant too (see `joinCallShape`).
  * Returns null when the expression is not recognisably a string.
  */
 export function stringShape(
@@ -87,7 +88,7 @@ export function stringShape(
     case "binary_operator":
       return operatorShape(file, expression, depth);
     case "call":
-      return formatCallShape(file, expression, depth);
+      return formatCallShape(file, expression, depth) ?? joinCallShape(file, expression, depth);
     case "conditional_expression":
       return conditionalShape(file, expression, depth);
     default:
@@ -212,6 +213,115 @@ function formatCallShape(
   const splat = call.child("arguments")?.children.some((child) => child.type.endsWith("splat"));
   if (variable.length === 0 && !splat) return format;
   return markDynamic(format, call, ".format()", variable);
+}
+
+/**
+ * Describe `sep.join(parts)` when the separator and every part are constant.
+ * Constant parts are a list, tuple, set or string of constants, or a
+ * constant repeated by a count (`"?" * len(ids)`, `["%s"] * len(ids)`). A
+ * comprehension qualifies when its result is constant (`"%s" for _ in ids`)
+ * or inserts only the loop's own constants (see `loopConstants`), as in
+ * `f":id{i}" for i in range(len(ids))`. Such joins build placeholder lists
+ * like `?, ?, ?`. Returns null for any other join.
+ * NOTE: when the count is known only at run time, `literal` contains one part.
+ */
+function joinCallShape(file: FileContext, call: SyntaxNode, depth: number): StringShape | null {
+  const callee = call.child("function");
+  if (callee?.type !== "attribute" || callee.child("attribute")?.text !== "join") return null;
+  const separatorNode = callee.child("object");
+  const separator = separatorNode ? stringShape(file, separatorNode, depth + 1) : null;
+  // `sep.join(x for x in xs)` has the generator expression in place of an argument list.
+  const list = call.child("arguments");
+  const argument = list?.type === "generator_expression" ? [list] : positionalArguments(call);
+  if (!separator || separator.dynamic || argument.length !== 1) return null;
+  const parts = constantParts(file, argument[0] as SyntaxNode, depth + 1);
+  if (parts === null) return null;
+  return { literal: parts.join(separator.literal), dynamic: false, how: null, builder: null, inserted: [] };
+}
+
+/** Return the constant strings that `join` iterates over, or null when any part may not be constant. */
+function constantParts(file: FileContext, node: SyntaxNode, depth: number): string[] | null {
+  if (depth > MAX_DEPTH) return null;
+  const value = file.resolve(node);
+  switch (value.type) {
+    case "list":
+    case "tuple":
+    case "set": {
+      const parts = value.namedChildren
+        .filter((child) => child.type !== "comment")
+        .map((element) => constantPart(file, element, depth + 1));
+      return parts.every((part) => part !== null) ? (parts as string[]) : null;
+    }
+    case "binary_operator": {
+      if (value.child("operator")?.text !== "*") return null;
+      const left = value.child("left");
+      const right = value.child("right");
+      const fromLeft = left ? constantParts(file, left, depth + 1) : null;
+      return fromLeft ?? (right ? constantParts(file, right, depth + 1) : null);
+    }
+    case "list_comprehension":
+    case "set_comprehension":
+    case "generator_expression": {
+      const body = value.child("body");
+      const part = body ? comprehensionPart(file, value, body, depth + 1) : null;
+      return part === null ? null : [part];
+    }
+    default: {
+      const text = constantPart(file, value, depth + 1);
+      return text === null ? null : [...text];
+    }
+  }
+}
+
+function constantPart(file: FileContext, node: SyntaxNode, depth: number): string | null {
+  const shape = stringShape(file, node, depth);
+  return shape && !shape.dynamic ? shape.literal : null;
+}
+
+/** Return the constant text of a comprehension's result, allowing the comprehension's own loop constants. */
+function comprehensionPart(
+  file: FileContext,
+  comprehension: SyntaxNode,
+  body: SyntaxNode,
+  depth: number,
+): string | null {
+  const shape = stringShape(file, body, depth);
+  if (!shape) return null;
+  const counters = loopConstants(file, comprehension, depth);
+  const numbered = shape.inserted.every((inserted) => isCounterExpression(inserted, counters));
+  return numbered ? shape.literal : null;
+}
+
+/**
+ * Names that a comprehension binds to values fixed in the source: `i` in
+ * `for i in range(n)`, or `c` in `for c in COLUMNS` with `COLUMNS` a list or
+ * tuple of constants.
+ */
+function loopConstants(file: FileContext, comprehension: SyntaxNode, depth: number): Set<string> {
+  const names = new Set<string>();
+  for (const clause of comprehension.children) {
+    if (clause.type !== "for_in_clause") continue;
+    const variable = clause.child("left");
+    const iterable = clause.child("right");
+    if (variable?.type !== "identifier" || !iterable) continue;
+    const counts = iterable.type === "call" && file.calleeName(iterable) === "range";
+    const elements = counts ? null : sequenceElements(file, iterable);
+    const constant = elements?.every((element) => isConstant(file, element, depth + 1)) ?? false;
+    if (counts || constant) names.add(variable.text);
+  }
+  return names;
+}
+
+/** True for an integer, a loop constant, or `+`, `-` and `*` of those: `i`, `i + 1`. */
+function isCounterExpression(node: SyntaxNode, counters: ReadonlySet<string>): boolean {
+  const expression = unwrap(node);
+  if (expression.type === "integer") return true;
+  if (expression.type === "identifier") return counters.has(expression.text);
+  if (expression.type !== "binary_operator") return false;
+  if (!["+", "-", "*"].includes(expression.child("operator")?.text ?? "")) return false;
+  const left = expression.child("left");
+  const right = expression.child("right");
+  return left !== null && right !== null && isCounterExpression(left, counters) && isCounterExpression(right, counters);
 }
 
 function conditionalShape(

@@ -27,12 +27,13 @@ export function formatText(report: ScanReport, options: { color: boolean }): str
 }
 
 /**
- * Summarise the findings and the files scanned. When any path could not be
- * scanned the line reports it, and it starts with "Scan failed" when one of
- * them was named on the command line, which is when the exit code is 2.
+ * Summarise the findings, the files they are in and the files scanned:
+ * "3 findings (3 high) in 1 of 3 files." When any path could not be scanned
+ * the line reports it. It starts with "Scan failed" when one of them was
+ * named on the command line, which is when the exit code is 2.
  */
 function summaryLine(report: ScanReport): string {
-  const files = plural(report.filesScanned, "file");
+  const files = filesPart(report);
   const findings = findingsPart(report);
   const failed = report.errors.filter((error) => error.explicit).length;
   const skipped = report.errors.length - failed;
@@ -43,6 +44,14 @@ function summaryLine(report: ScanReport): string {
   }
   if (skipped > 0) return `${findings} in ${files}; ${plural(skipped, "file")} could not be scanned.`;
   return `${findings} in ${files}.`;
+}
+
+/** "3 files" when no file or every scanned file has findings, else "1 of 3 files". */
+function filesPart(report: ScanReport): string {
+  const scanned = plural(report.filesScanned, "file");
+  const withFindings = new Set(report.findings.map((finding) => finding.path)).size;
+  if (withFindings === 0 || withFindings === report.filesScanned) return scanned;
+  return `${withFindings} of ${scanned}`;
 }
 
 function findingsPart(report: ScanReport): string {

@@ -1,8 +1,9 @@
 import type { SyntaxNode } from "../parse/syntax.js";
-import { argumentAt, type FileContext } from "../analysis/context.js";
+import { argumentAt, positionalArguments, type FileContext } from "../analysis/context.js";
 import { callsUnder, sourceParameter, type CallEffect, type FlowOptions } from "../analysis/flow.js";
-import { endsWithName } from "../analysis/names.js";
+import { endsWithName, lastName } from "../analysis/names.js";
 import type { Route } from "../analysis/routes.js";
+import { constantString } from "../analysis/values.js";
 import type { Rule } from "../types.js";
 import { calleeNames, excerpt, isStringParameter, metadataHasKeyword } from "./common.js";
 
@@ -55,22 +56,93 @@ const SANITIZERS = new Set(["os.path.basename", "secure_filename", "werkzeug.uti
 /** Calls that prove a resolved path stays inside a folder. */
 const CONTAINMENT_CHECKS = /(^|\.)(is_relative_to|relative_to|commonpath|safe_join)$/;
 
-/** True when the handler proves containment: a check call, or `startswith` on a normalized path. */
-function checksContainment(body: SyntaxNode | null): boolean {
+/** Names of the path separator string. */
+const SEPARATORS = new Set(["os.sep", "os.path.sep", "os.altsep", "posixpath.sep", "ntpath.sep"]);
+
+/** `os.path.join(base, "")` ends with a separator. */
+const JOIN_FUNCTIONS = new Set(["os.path.join", "posixpath.join", "ntpath.join"]);
+
+const MAX_PREFIX_DEPTH = 8;
+
+/**
+ * True when the handler proves containment: a check call, or `startswith`
+ * with a folder prefix that ends in a separator in a handler that also
+ * calls a normalizer. Without the separator the test is the classic prefix
+ * bug: `/srv/files_evil/x` starts with `/srv/files`.
+ * NOTE: which path `startswith` tests, and whether it is the normalized
+ * one, is not checked.
+ */
+function checksContainment(file: FileContext, body: SyntaxNode | null): boolean {
   if (calleeNames(body).some((name) => CONTAINMENT_CHECKS.test(name))) return true;
-  const called = calledNames(body);
-  return called.has("startswith") && [...called].some((name) => NORMALIZERS.test(name));
+  const calls = callsUnder(body);
+  const normalizes = calls.some((call) => NORMALIZERS.test(calledName(call) ?? ""));
+  return normalizes && calls.some((call) => testsFolderPrefix(file, call));
 }
 
-/** Collect the last name of every callee under `node`, such as `resolve` for `(root / name).resolve()`. */
-function calledNames(node: SyntaxNode | null): Set<string> {
-  const names = new Set<string>();
-  for (const call of callsUnder(node)) {
-    const callee = call.child("function");
-    const name = callee?.type === "attribute" ? callee.child("attribute")?.text : callee?.text;
-    if (name) names.add(name);
+/** Return the last name of a callee, such as `resolve` for `(root / name).resolve()`. */
+function calledName(call: SyntaxNode): string | null {
+  const callee = call.child("function");
+  return callee ? lastName(callee) : null;
+}
+
+/** True for `x.startswith(prefix)` where every prefix is a folder that ends in a separator. */
+function testsFolderPrefix(file: FileContext, call: SyntaxNode): boolean {
+  if (calledName(call) !== "startswith" || call.child("function")?.type !== "attribute") return false;
+  const prefix = positionalArguments(call)[0];
+  return prefix !== undefined && isFolderPrefix(file, prefix);
+}
+
+/**
+ * True for a prefix that ends in a separator and names more than the root:
+ * `BASE + os.sep`, `f"{BASE}/"`, a constant `"/srv/files/"`, or a tuple of
+ * such prefixes. `"/"` and `"./"` are no folder.
+ */
+function isFolderPrefix(file: FileContext, node: SyntaxNode): boolean {
+  const value = file.resolve(node);
+  if (value.type === "tuple") {
+    const elements = value.namedChildren.filter((child) => child.type !== "comment");
+    return elements.length > 0 && elements.every((element) => isFolderPrefix(file, element));
   }
-  return names;
+  const constant = constantString(file, value);
+  if (constant !== null) return /[\\/]$/.test(constant) && !/^[.\\/]*$/.test(constant);
+  return endsWithSeparator(file, value, 0);
+}
+
+/**
+ * True when the last part of a string expression is a path separator:
+ * `+ os.sep`, `+ "/"`, an f-string ending in `/` or `{os.sep}`, or
+ * `os.path.join(base, "")`. Names are followed to their assigned values.
+ */
+function endsWithSeparator(file: FileContext, node: SyntaxNode, depth: number): boolean {
+  if (depth > MAX_PREFIX_DEPTH) return false;
+  const value = file.resolve(node);
+  if (SEPARATORS.has(file.qualified(value) ?? "")) return true;
+  const constant = constantString(file, value);
+  if (constant !== null) return /[\\/]$/.test(constant);
+  switch (value.type) {
+    case "binary_operator": {
+      const right = value.child("right");
+      return value.child("operator")?.text === "+" && right !== null && endsWithSeparator(file, right, depth + 1);
+    }
+    case "concatenated_string": {
+      const last = value.namedChildren.at(-1);
+      return last !== undefined && endsWithSeparator(file, last, depth + 1);
+    }
+    case "string": {
+      const parts = value.children.filter((part) => part.type === "string_content" || part.type === "interpolation");
+      const last = parts.at(-1);
+      if (last?.type === "string_content") return /[\\/]$/.test(last.text);
+      const inserted = last?.child("expression") ?? last?.firstNamed;
+      return inserted !== null && inserted !== undefined && endsWithSeparator(file, inserted, depth + 1);
+    }
+    case "call": {
+      if (!JOIN_FUNCTIONS.has(file.calleeName(value) ?? "")) return false;
+      const last = positionalArguments(value).at(-1);
+      return last !== undefined && constantString(file, last) === "";
+    }
+    default:
+      return false;
+  }
 }
 
 function pathCallEffect(file: FileContext, call: SyntaxNode): CallEffect {
@@ -98,9 +170,13 @@ const PATH_FLOW: FlowOptions = {
  * `pattern=`/`regex=`, names reduced by `os.path.basename`, `secure_filename`
  * or `.name`, or handlers that check containment with `is_relative_to`,
  * `relative_to`, `commonpath` or `safe_join`. A `startswith` test counts as
- * a check when the handler also calls `realpath`, `abspath`, `normpath` or
- * `resolve()`. Normalizing alone is no check, because a normalized `../` or
- * absolute path still points outside the folder. Paths built in other functions are not followed.
+ * a check only when its prefix ends in a separator (`BASE + os.sep`,
+ * `f"{BASE}/"`, a constant ending in `/`, or a tuple of such prefixes) and
+ * the handler also calls `realpath`, `abspath`, `normpath` or `resolve()`.
+ * `startswith(BASE)` without the separator and `startswith("/")` are no
+ * check. Normalizing alone is no check either, because a normalized `../`
+ * or absolute path still points outside the folder. Paths built in other
+ * functions are not followed.
  */
 export const filePathRule: Rule = {
   id: "SFA002",
@@ -115,7 +191,7 @@ export const filePathRule: Rule = {
       const sources = pathSources(route);
       if (sources.size === 0) continue;
       const body = route.fn.child("body");
-      if (checksContainment(body)) continue;
+      if (checksContainment(file, body)) continue;
       for (const call of callsUnder(body)) {
         const target = sinkArgument(file, call);
         const source = target ? sourceParameter(file, target, sources, PATH_FLOW) : null;

@@ -1,4 +1,4 @@
-import type { SyntaxNode } from "../parse/syntax.js";
+import { descendants, type SyntaxNode } from "../parse/syntax.js";
 import { positionalArguments, unwrap, type FileContext } from "../analysis/context.js";
 import { endsWithName } from "../analysis/names.js";
 import { describeAnnotation, isRequestType } from "../analysis/routes.js";
@@ -13,9 +13,12 @@ import { excerpt } from "./common.js";
  * dependencies (functions named in `Depends(...)` or taking a `Depends`
  * parameter) and other module-level functions. Does not flag nested
  * functions and methods that are none of those, because that is where
- * frameworks and middleware read bodies. Does not flag `request.form()`, raw
- * bytes read for signature checks (webhooks), or `.json()` on HTTP client
- * responses.
+ * frameworks and middleware read bodies. Does not flag a body validated with
+ * Pydantic: passed straight to `Model.model_validate(...)`,
+ * `TypeAdapter(X).validate_python(...)`, `Model.parse_obj(...)` or
+ * `parse_obj_as(X, ...)`, or assigned to a name whose every later use is
+ * such an argument. Does not flag `request.form()`, raw bytes read for
+ * signature checks (webhooks), or `.json()` on HTTP client responses.
  */
 export const requestBodyRule: Rule = {
   id: "SFA001",
@@ -29,7 +32,7 @@ export const requestBodyRule: Rule = {
     const dependencies = dependencyFunctionNames(file);
     for (const call of file.nodes("call")) {
       const request = requestOfJsonCall(file, call);
-      if (request && inApplicationFunction(file, call, dependencies)) {
+      if (request && inApplicationFunction(file, call, dependencies) && !isValidated(file, call)) {
         report(call, `\`${excerpt(call)}\` reads the body of \`${request}\` without a Pydantic model`);
       }
     }
@@ -105,4 +108,60 @@ function requestParameter(file: FileContext, node: SyntaxNode): string | null {
   if (!type) return null;
   const base = describeAnnotation(file, type, 0).baseType;
   return isRequestType(file, base) ? node.text : null;
+}
+
+/** Pydantic methods that validate the object passed as their first argument. */
+const VALIDATE_METHODS = new Set(["model_validate", "validate_python", "parse_obj"]);
+
+/**
+ * True when the body that `read` returns goes only to a Pydantic validator:
+ * `Item.model_validate(await request.json())`, or `data = await request.json()`
+ * where every later use of `data` is a validator's argument. A name that is
+ * never used again is not validated.
+ */
+function isValidated(file: FileContext, read: SyntaxNode): boolean {
+  const value = outermostValue(read);
+  if (isValidatorArgument(file, value)) return true;
+  const assignment = value.parent;
+  if (assignment?.type !== "assignment" || assignment.child("right") !== value) return false;
+  const target = assignment.child("left");
+  if (target?.type !== "identifier") return false;
+  const uses = usesOf(file, target, assignment);
+  return uses.length > 0 && uses.every((use) => isValidatorArgument(file, use));
+}
+
+/** Climb from a call through `await` and parentheses to the whole expression. */
+function outermostValue(node: SyntaxNode): SyntaxNode {
+  let current = node;
+  while (current.parent?.type === "await" || current.parent?.type === "parenthesized_expression") {
+    current = current.parent;
+  }
+  return current;
+}
+
+/** True for the validated argument of a validator: the first positional or `obj=`, or the second of `parse_obj_as`. */
+function isValidatorArgument(file: FileContext, node: SyntaxNode): boolean {
+  const value = outermostValue(node);
+  const keyword = value.parent?.type === "keyword_argument" ? value.parent : null;
+  const call = (keyword ?? value).parent?.parent;
+  if (call?.type !== "call") return false;
+  const callee = call.child("function");
+  if (endsWithName(file.calleeName(call), "parse_obj_as")) {
+    return positionalArguments(call)[1] === value;
+  }
+  if (callee?.type !== "attribute" || !VALIDATE_METHODS.has(callee.child("attribute")?.text ?? "")) return false;
+  if (keyword) return keyword.child("name")?.text === "obj";
+  return positionalArguments(call)[0] === value;
+}
+
+/** Reads of the name that `assignment` binds, in its function or module, nested functions included. */
+function usesOf(file: FileContext, target: SyntaxNode, assignment: SyntaxNode): SyntaxNode[] {
+  const scope = file.enclosingFunction(assignment)?.child("body") ?? file.root;
+  const uses: SyntaxNode[] = [];
+  for (const node of descendants(scope)) {
+    if (node.type !== "identifier" || node === target || node.text !== target.text) continue;
+    if (node.field === "attribute" || (node.parent?.type === "keyword_argument" && node.field === "name")) continue;
+    if (file.bindingOf(node)?.node === assignment) uses.push(node);
+  }
+  return uses;
 }
