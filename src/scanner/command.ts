@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { CliError, UsageError } from "../errors.js";
+import { argumentError, CliError, UsageError } from "../errors.js";
 import { formatJson } from "./report/json.js";
 import { formatSarif } from "./report/sarif.js";
 import { formatScanErrors, formatText, shouldColor } from "./report/text.js";
@@ -111,8 +111,7 @@ function parseScanArgs(args: string[]): ScanArguments {
       },
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message, "Run `secure-fastapi scan --help` for the options.");
+    throw argumentError(error, "Run `secure-fastapi scan --help` for the options.");
   }
   const { values, positionals } = parsed;
   return {
