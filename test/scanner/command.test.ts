@@ -81,6 +81,16 @@ describe("scan command exit codes", () => {
     expect((error as UsageError).exitCode).toBe(2);
     expect((error as UsageError).message).toContain("SFA999");
   });
+
+  it.each([
+    [["--format"], "Missing value for --format."],
+    [["--colour"], 'Unknown option "--colour".'],
+  ])("names the flag of a bad argument %j", async (args, message) => {
+    const root = makeProject({ "main.py": SAFE_CODE });
+    const error = await run(args, root).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe(message);
+  });
 });
 
 describe("scan command options", () => {
