@@ -1,6 +1,7 @@
 """Behaviour shared by every route: security headers, trusted hosts, CORS, body
 size limit, error handling and the default rate limit."""
 
+import logging
 import uuid
 
 import pytest
@@ -148,6 +149,20 @@ def test_unhandled_error_hides_details(
     assert "RuntimeError" not in response.text
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert body["error_id"] in caplog.text
+
+
+def test_server_does_not_log_the_error_again(
+    test_app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(RuntimeError) as raised:
+        TestClient(test_app).get("/api/v1/test/boom")
+    server_logger = logging.getLogger("uvicorn.error")
+    # What uvicorn logs when Starlette re-raises the error after the handler.
+    server_logger.error("Exception in ASGI application", exc_info=raised.value)
+    server_logger.error("Other failure", exc_info=ValueError("not handled"))
+    assert "Unhandled error" in caplog.text
+    assert "Exception in ASGI application" not in caplog.text
+    assert "Other failure" in caplog.text
 
 
 def test_validation_error_does_not_echo_input(test_client: TestClient) -> None:
