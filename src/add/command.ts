@@ -6,6 +6,7 @@ import { PromptCancelledError } from "../generator/prompts.js";
 import { readPackageManifest } from "../paths.js";
 import { scanPaths } from "../scanner/index.js";
 import { loadCatalog } from "../snippets/catalog.js";
+import { checkStateNotNewer } from "../snippets/compatibility.js";
 import { findUncommittedFiles } from "../snippets/git.js";
 import {
   createState,
@@ -141,15 +142,35 @@ async function renderDiff(plan: AddPlan): Promise<string> {
   return output;
 }
 
+function indentBlock(lines: string): string {
+  return lines
+    .split("\n")
+    .map((line) => (line === "" ? "" : `    ${line}`))
+    .join("\n");
+}
+
 function formatManual(plan: AddPlan): string {
-  const steps = plan.manual.map((step) => {
-    const body = step.lines
-      .split("\n")
-      .map((line) => (line === "" ? "" : `    ${line}`))
-      .join("\n");
-    return `${step.file}, ${step.where} (${step.reason}):\n${body}\n`;
-  });
+  const steps = plan.manual.map(
+    (step) => `${step.file}, ${step.where} (${step.reason}):\n${indentBlock(step.lines)}\n`,
+  );
   return steps.join("\n");
+}
+
+/**
+ * Build the error for edits that overlap the change. It shows only the
+ * conflicting files' changes: the whole diff of an option change can run to
+ * thousands of lines, and --dry-run prints it.
+ */
+function conflictError(plan: AddPlan, command: string, dryRun: boolean): CliError {
+  const files = plan.conflicts.map((conflict) => conflict.file).join(", ");
+  const changes = plan.conflicts.map((conflict) => `${conflict.file}:\n${indentBlock(conflict.diff.trimEnd())}\n`);
+  const wholeChange = dryRun ? "the diff above shows it" : `\`${command} --dry-run\` prints it`;
+  return new CliError(
+    `Your edits to ${files} overlap the change that \`${command}\` makes there, so nothing was written. The change there, from the old to the new generated version:\n\n${changes.join("\n")}`,
+    {
+      hint: `Put back the generated version of ${files}, keeping a copy of your edits, run \`${command}\` again, then make your edits again. Or make the whole change by hand: ${wholeChange}.`,
+    },
+  );
 }
 
 /** Build the state after this run, recording each file written from a snippet with its text as written. */
@@ -245,6 +266,7 @@ export async function runAddCommand(argv: string[], io: AddIo, options: AddOptio
   const { version } = readPackageManifest();
   const project = await Project.open(root);
   const catalog = await loadCatalog(options.snippetsRoot);
+  if (project.state) checkStateNotNewer(project.state, catalog, version);
   const plan = await feature.plan({
     project,
     catalog,
@@ -255,6 +277,12 @@ export async function runAddCommand(argv: string[], io: AddIo, options: AddOptio
   if (plan.alreadyPresent) {
     io.stdout.write(`${plan.alreadyPresent}\n`);
     return 0;
+  }
+
+  if (plan.conflicts.length > 0) {
+    if (args.dryRun) io.stdout.write(await renderDiff(plan));
+    const command = ["secure-fastapi add", feature.name, ...(args.argument === undefined ? [] : [args.argument])];
+    throw conflictError(plan, command.join(" "), args.dryRun);
   }
 
   const diff = await renderDiff(plan);

@@ -9,6 +9,7 @@ import { STATE_FILE, type ManagedFile } from "../snippets/state.js";
 import { unifiedDiff } from "../snippets/unified-diff.js";
 import { emptyPlan, type AddPlan } from "./plan.js";
 import type { Project } from "./project.js";
+import { mergeModuleAdditions } from "./python/merge.js";
 
 /** Files of a generated project that an option change never rewrites. */
 const UNMANAGED = new Set([".env", STATE_FILE]);
@@ -50,10 +51,14 @@ async function checkMigrations(
   );
   const foreign = existing.filter((file) => !next.has(file));
   if (foreign.length > 0) {
+    const files = added.join(", ");
     throw new CliError(
-      `alembic/versions already has migrations (${foreign.join(", ")}), and ${added.join(", ")} would start a second history.`,
+      `alembic/versions already has migrations of its own (${foreign.join(", ")}), and ${files} would start a second history.`,
       {
-        hint: "Add the feature by hand, with a migration whose down_revision is your latest revision; nothing was written.",
+        hint:
+          `Move your revisions out of alembic/versions, run this command again and move them back. ` +
+          `Then set down_revision in ${files} to your latest revision (alembic heads shows it), and change its revision id ` +
+          `if your history already uses it, so that alembic heads lists one head. Nothing was written.`,
       },
     );
   }
@@ -97,17 +102,21 @@ async function changeFile(
     base: "generated",
     incoming: "secure-fastapi",
   });
-  if (merged.conflicts > 0) {
-    plan.manual.push({
-      file,
-      where: "as in this diff between the old and the new generated version",
-      lines: unifiedDiff(base, next, { oldLabel: `a/${file}`, newLabel: `b/${file}` }).trimEnd(),
-      reason: "your edits overlap the change",
-    });
+  if (merged.conflicts === 0) {
+    project.stage(file, merged.text);
+    if (entry) plan.notes.push(`${file}: merged the change into your edits; review it.`);
     return;
   }
-  project.stage(file, merged.text);
-  if (entry) plan.notes.push(`${file}: merged the change into your edits; review it.`);
+  // Both sides often add lines at the same place, such as an include_router call after the last one.
+  const structural = file.endsWith(".py")
+    ? await mergeModuleAdditions(file, current, base, next, await project.firstPartyNames())
+    : null;
+  if (structural !== null) {
+    project.stage(file, structural);
+    plan.notes.push(`${file}: added the new imports and statements after your own; review it.`);
+    return;
+  }
+  plan.conflicts.push({ file, diff: unifiedDiff(base, next, { oldLabel: `a/${file}`, newLabel: `b/${file}` }) });
 }
 
 /** Append a fresh SECRET_KEY to .env when accounts need one and it has none. */

@@ -11,6 +11,13 @@ export interface ManualStep {
   reason: string;
 }
 
+/** A generated file where the user's edits overlap the change, so the run writes nothing. */
+export interface MergeConflict {
+  file: string;
+  /** The change the file needed, as a unified diff from the old to the new generated version. */
+  diff: string;
+}
+
 /** A file written from a snippet, for the state file. */
 export interface ManagedWrite {
   path: string;
@@ -28,6 +35,8 @@ export interface AddPlan {
   /** Set when the feature is already there; nothing else applies then. */
   alreadyPresent?: string;
   manual: ManualStep[];
+  /** Files whose edits overlap the change; the command prints only their changes, not the whole diff. */
+  conflicts: MergeConflict[];
   managed: ManagedWrite[];
   /** Lines printed after a successful write: settings to set, next steps. */
   notes: string[];
@@ -40,7 +49,7 @@ export interface AddPlan {
 }
 
 export function emptyPlan(project: Project): AddPlan {
-  return { project, manual: [], managed: [], notes: [], secretFiles: new Set() };
+  return { project, manual: [], conflicts: [], managed: [], notes: [], secretFiles: new Set() };
 }
 
 export function presentPlan(project: Project, message: string): AddPlan {

@@ -4,6 +4,7 @@ import { defaultOptions } from "../generator/options.js";
 import { templateContext } from "../generator/plan.js";
 import { readPackageManifest } from "../paths.js";
 import { loadCatalog, type Snippet } from "./catalog.js";
+import { checkStateNotNewer, findNewerState } from "./compatibility.js";
 import { findUncommittedFiles } from "./git.js";
 import {
   describeStatus,
@@ -146,6 +147,13 @@ async function readOptionalProject(
   }
 }
 
+/** Load the project for diff and update, rejecting a state that a newer release wrote. */
+async function loadCurrentProject(root: string, version: string, snippetsRoot?: string): Promise<SnippetProject> {
+  const project = await loadSnippetProject(root, version, snippetsRoot);
+  checkStateNotNewer(project.state, project.catalog, version);
+  return project;
+}
+
 /** Describe where a snippet's file is: its path in this project, in generated projects, or in the security package. */
 function snippetLocation(snippet: Snippet, entry: ManagedFile | undefined): string {
   return entry?.path ?? snippet.target ?? `<package>/${snippet.module ?? ""}`;
@@ -164,6 +172,12 @@ async function listSnippets(io: SnippetsIo, root: string, version: string, snipp
   }
   io.stdout.write(`Security snippets (secure-fastapi snippets show ID prints one):\n${formatTable(rows)}`);
   if (!project) io.stdout.write(`No ${STATE_FILE} in ${root}, so no project is compared.\n`);
+  const newerGenerator = project ? findNewerState(project.state, catalog, version).generatorVersion : undefined;
+  if (newerGenerator !== undefined) {
+    io.stdout.write(
+      `create-secure-fastapi ${newerGenerator} last wrote ${STATE_FILE}, newer than this release (${version}); upgrade to at least ${newerGenerator} before snippets diff, snippets update or add.\n`,
+    );
+  }
   io.stdout.write("<package> is the folder that secure-fastapi add puts building blocks in, such as app/core.\n");
   return 0;
 }
@@ -340,8 +354,8 @@ export async function runSnippetsCommand(
     case "show":
       return showSnippet(io, root, args.ids[0] as string, version, options.snippetsRoot);
     case "diff":
-      return diffSnippets(io, await loadSnippetProject(root, version, options.snippetsRoot), args.ids);
+      return diffSnippets(io, await loadCurrentProject(root, version, options.snippetsRoot), args.ids);
     case "update":
-      return updateSnippets(io, await loadSnippetProject(root, version, options.snippetsRoot), args, version);
+      return updateSnippets(io, await loadCurrentProject(root, version, options.snippetsRoot), args, version);
   }
 }

@@ -78,6 +78,7 @@ export function describeStatus(status: FileStatus): string {
   if (status.current === null) return "missing";
   if (status.snippet === undefined) return "no longer in the catalog";
   if (status.latest === null) return "no longer applies";
+  if (status.entry.version > status.snippet.version) return "newer than this release";
   const parts: string[] = [];
   if (hasConflictMarkers(status.current)) parts.push("unresolved conflict");
   else if (isEdited(status)) parts.push("edited");

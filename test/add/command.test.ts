@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FEATURES, type Feature } from "../../src/add/features/index.js";
 import { STATE_FILE } from "../../src/snippets/state.js";
 import { add, commitAll, copyFixture, gitStatus, listTree, read } from "./helpers.js";
 
@@ -218,3 +219,25 @@ describe("secure-fastapi add", () => {
     expect(await gitStatus(root)).toBe("");
   });
 });
+
+describe("secure-fastapi add --help", () => {
+  const usage = (feature: Feature): string => (feature.argument ? `${feature.name} ${feature.argument}` : feature.name);
+
+  it.each(FEATURES.map((feature) => [usage(feature), feature]))("lists %s", async (_usage, feature) => {
+    const result = await add(root, ["--help"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^  ${usage(feature)} +${escapeRegExp(feature.summary)}$`, "m"));
+  });
+
+  it("matches the features named in README.md", async () => {
+    const readme = await readFile("README.md", "utf8");
+    const line = /^npx create-secure-fastapi add ([\w-]+) +# also: (.+)$/m.exec(readme);
+    expect(line, "README.md has no `add ... # also: ...` line").not.toBeNull();
+    const named = [line?.[1] ?? "", ...(line?.[2] ?? "").split(", ")].sort();
+    expect(named).toEqual(FEATURES.map(usage).sort());
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

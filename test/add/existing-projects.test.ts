@@ -113,7 +113,11 @@ describe.each(LAYOUTS)(
     it.runIf(!hasDatabase)("explains why a resource needs a database", async () => {
       const result = await add(root, ["resource", "note", "--yes"]);
       expect(result.exitCode).toBe(1);
-      expect(result.stderr).toContain("No SQLAlchemy declarative base found.");
+      expect(result.stderr).toContain(
+        "No SQLAlchemy declarative base found, and add resource stores the resource in a SQLAlchemy table.",
+      );
+      expect(result.stderr).toContain("Set up SQLAlchemy first: a base class for the models");
+      expect(result.stderr).toContain("then run secure-fastapi add resource again. Nothing was written.");
       expect(await gitStatus(root)).toBe("");
     });
 

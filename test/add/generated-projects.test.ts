@@ -56,6 +56,18 @@ describe("add on a generated project", () => {
     expect(await gitStatus(root)).toBe("");
   });
 
+  it.each([
+    ["a plural name", "notes", "it looks like a plural", "Use the singular name: note"],
+    ["the plural of a reserved name", "users", "it looks like a plural", "Use another singular name"],
+    ["the plural of a project module", "apis", "it is the plural of api", "Use another singular name"],
+  ])("rejects %s as a resource name", async (_label, name, message, hint) => {
+    const result = await add(root, ["resource", name, "--yes"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`Invalid resource name "${name}": ${message}`);
+    expect(result.stderr).toContain(hint);
+    expect(await gitStatus(root)).toBe("");
+  });
+
   it("rejects an unknown model kind and writes nothing", async () => {
     const result = await add(root, ["model", "pickle", "--yes"]);
     expect(result.exitCode).toBe(2);
@@ -310,5 +322,253 @@ describe("add resource", () => {
     const result = await add(root, ["resource", ...name, "--yes"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/needs a NAME|Invalid resource name/);
+  });
+});
+
+/** A router that a user adds by hand, unknown to the generator. */
+const ITEMS_ROUTES = `"""Items, added by hand."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.get("/")
+async def list_items() -> list[str]:
+    """List the items."""
+    return []
+`;
+
+async function writeText(root: string, file: string, text: string): Promise<void> {
+  await execa("bash", ["-c", `cat > ${JSON.stringify(path.join(root, file))}`], { input: text });
+}
+
+async function expectCleanProject(root: string): Promise<void> {
+  const check = await ruff(root, ["check"]);
+  expect(check.exitCode, check.output).toBe(0);
+  const format = await ruff(root, ["format", "--check"]);
+  expect(format.exitCode, format.output).toBe(0);
+  expect(await scanProblems(root)).toEqual([]);
+}
+
+describe("add auth after a router added by hand", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await generateProject(workspace, "items-service", { auth: "none" });
+    await writeText(root, "app/api/routes/items.py", ITEMS_ROUTES);
+    const router = (await read(root, "app/api/router.py"))
+      .replace("from app.api.routes import health\n", "from app.api.routes import health, items\n")
+      .replace(
+        "api_router.include_router(health.router)\n",
+        "api_router.include_router(health.router)\napi_router.include_router(items.router)\n",
+      );
+    await writeText(root, "app/api/router.py", router);
+    await commitAll(root);
+  });
+
+  it("merges the new routers into the edited router", async () => {
+    const result = await add(root, ["auth", "--yes"]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("- app/api/router.py: added the new imports and statements after your own");
+    expect(result.stdout).toContain("Security scan: no findings.");
+    expect(await read(root, "app/api/router.py")).toBe(
+      [
+        "from fastapi import APIRouter",
+        "",
+        "from app.api.routes import auth, documents, files, health, items, users",
+        "",
+        "api_router = APIRouter()",
+        "api_router.include_router(health.router)",
+        "api_router.include_router(items.router)",
+        "api_router.include_router(auth.router)",
+        "api_router.include_router(users.router)",
+        "api_router.include_router(documents.router)",
+        "api_router.include_router(files.router)",
+        "",
+      ].join("\n"),
+    );
+    await commitChanges(root, "Add auth");
+  });
+
+  it("changes nothing the second time", async () => {
+    const result = await add(root, ["auth", "--yes"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("already part of this project");
+    expect(await gitStatus(root)).toBe("");
+  });
+
+  it("passes ruff and a silent scan", async () => {
+    await expectCleanProject(root);
+  });
+
+  it(
+    "passes its own test suite",
+    async () => {
+      const pytest = await runPytest(bin, root);
+      expect(pytest.ok, pytest.output).toBe(true);
+    },
+    PYTEST_TIMEOUT_MS,
+  );
+});
+
+describe("add llm and model after add resource", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await generateProject(workspace, "notes-ai", { auth: "jwt" });
+    await commitAll(root);
+    const resource = await add(root, ["resource", "note", "--yes"]);
+    expect(resource.exitCode, resource.stderr).toBe(0);
+    await commitChanges(root, "Add notes");
+  });
+
+  // After add llm, the notes include sits before the llm include, away from the lines that the
+  // model adds, so the line merge of app/api/router.py succeeds for the model.
+  it.each([
+    { step: ["llm"], structural: true },
+    { step: ["model", "safetensors"], structural: false },
+  ])("adds $step beside the notes router", async ({ step, structural }) => {
+    const result = await add(root, [...step, "--yes"]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    const note = "- app/api/router.py: added the new imports and statements after your own";
+    expect(result.stdout.includes(note)).toBe(structural);
+    expect(result.stdout).toContain("Security scan: no findings.");
+    await commitChanges(root, `Add ${step.join(" ")}`);
+  });
+
+  it("keeps the notes router and adds the others after it", async () => {
+    expect(await read(root, "app/api/router.py")).toBe(
+      [
+        "from fastapi import APIRouter",
+        "",
+        "from app.api.routes import auth, documents, files, health, notes, users",
+        "from app.llm.routes import router as llm_router",
+        "from app.ml.routes import router as model_router",
+        "",
+        "api_router = APIRouter()",
+        "api_router.include_router(health.router)",
+        "api_router.include_router(auth.router)",
+        "api_router.include_router(users.router)",
+        "api_router.include_router(documents.router)",
+        "api_router.include_router(files.router)",
+        "api_router.include_router(notes.router)",
+        "api_router.include_router(llm_router)",
+        "api_router.include_router(model_router)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("changes nothing the second time", async () => {
+    for (const step of [["llm"], ["model", "safetensors"]]) {
+      const result = await add(root, [...step, "--yes"]);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("already part of this project");
+    }
+    expect(await gitStatus(root)).toBe("");
+  });
+
+  it("passes ruff and a silent scan", async () => {
+    await expectCleanProject(root);
+  });
+
+  it(
+    "passes its own test suite",
+    async () => {
+      const pytest = await runPytest(bin, root);
+      expect(pytest.ok, pytest.output).toBe(true);
+    },
+    PYTEST_TIMEOUT_MS,
+  );
+});
+
+describe("add auth on edits that overlap the change", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await generateProject(workspace, "overlap", { auth: "none" });
+    const main = (await read(root, "app/main.py")).replace('REDOC_URL = "/redoc"', 'REDOC_URL = "/api-redoc"');
+    await writeText(root, "app/main.py", main);
+    await commitAll(root);
+  });
+
+  it("prints only the conflicting file's change", async () => {
+    const result = await add(root, ["auth", "--yes"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("Your edits to app/main.py overlap the change that `secure-fastapi add auth`");
+    expect(result.stderr).toContain("    +MULTIPART_OVERHEAD_BYTES = 16 * 1024\n");
+    expect(result.stderr).toContain("`secure-fastapi add auth --dry-run` prints it");
+    expect(result.stderr).not.toContain("app/api/routes/users.py");
+    expect(result.stderr.split("\n").length).toBeLessThan(60);
+    expect(await gitStatus(root)).toBe("");
+  });
+
+  it("prints the whole diff with --dry-run", async () => {
+    const result = await add(root, ["auth", "--dry-run"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("+++ b/app/api/routes/users.py");
+    expect(result.stderr).toContain("Your edits to app/main.py overlap the change");
+    expect(result.stderr).toContain("the diff above shows it");
+    expect(await gitStatus(root)).toBe("");
+  });
+});
+
+describe("add model on a project that serves a model", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await generateProject(workspace, "classifier", { model: "safetensors" });
+    await commitAll(root);
+  });
+
+  it("reports the same kind as there", async () => {
+    const result = await add(root, ["model", "safetensors", "--yes"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("Model serving (safetensors) is already part of this project");
+  });
+
+  it("rejects another kind with exit code 1", async () => {
+    const result = await add(root, ["model", "transformers", "--yes"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      "This project already serves a safetensors model (app/ml/), and add model cannot change the kind to transformers.",
+    );
+    expect(result.stderr).toContain("Switch by hand: generate a project with --model transformers");
+    expect(await gitStatus(root)).toBe("");
+  });
+});
+
+describe("add auth on a project with its own migrations", () => {
+  it("rejects the second history with the steps to take", async () => {
+    const root = await generateProject(workspace, "own-migrations", { auth: "none" });
+    const revision = [
+      '"""Create widgets."""',
+      "",
+      'revision = "e3003c6811af"',
+      "down_revision = None",
+      "",
+      "",
+      "def upgrade() -> None:",
+      "    pass",
+      "",
+      "",
+      "def downgrade() -> None:",
+      "    pass",
+      "",
+    ].join("\n");
+    await writeText(root, "alembic/versions/e3003c6811af_create_widgets.py", revision);
+    await commitAll(root);
+    const result = await add(root, ["auth", "--yes"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(
+      "alembic/versions already has migrations of its own (alembic/versions/e3003c6811af_create_widgets.py)",
+    );
+    expect(result.stderr).toContain("Move your revisions out of alembic/versions, run this command again");
+    expect(result.stderr).toContain("set down_revision in alembic/versions/0001_initial.py to your latest revision");
+    expect(await gitStatus(root)).toBe("");
   });
 });

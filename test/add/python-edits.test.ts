@@ -4,11 +4,14 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { addRequirements } from "../../src/add/dependencies.js";
 import { MAX_NAME_LENGTH, pluralize, renameScaffold, resourceNames } from "../../src/add/features/resource.js";
+import { findSingularInProject, pluralToSingular } from "../../src/add/features/resource-plural.js";
 import { Project } from "../../src/add/project.js";
 import { formatCall } from "../../src/add/python/format.js";
 import { ensureFromImport, sortMembers } from "../../src/add/python/imports.js";
+import { mergeModuleAdditions } from "../../src/add/python/merge.js";
 import { applyEdits, parseModule } from "../../src/add/python/source.js";
 import { SCAFFOLDS_FOLDER } from "../../src/snippets/catalog.js";
+import type { CliError } from "../../src/errors.js";
 import { SNIPPETS_ROOT } from "../../src/paths.js";
 
 const FIRST_PARTY = new Set(["app"]);
@@ -67,6 +70,96 @@ describe("ensureFromImport", () => {
       "api",
       "install",
     ]);
+  });
+});
+
+describe("mergeModuleAdditions", () => {
+  const BASE = [
+    "from fastapi import APIRouter",
+    "",
+    "from app.api.routes import health",
+    "",
+    "api_router = APIRouter()",
+    "api_router.include_router(health.router)",
+    "",
+  ].join("\n");
+  const NEXT = [
+    "from fastapi import APIRouter",
+    "",
+    "from app.api.routes import auth, health",
+    "from app.llm.routes import router as llm_router",
+    "",
+    "api_router = APIRouter()",
+    "api_router.include_router(health.router)",
+    "api_router.include_router(auth.router)",
+    "api_router.include_router(llm_router)",
+    "",
+  ].join("\n");
+  const EDITED = BASE.replace("import health\n", "import health, items\n").replace(
+    "(health.router)\n",
+    "(health.router)\napi_router.include_router(items.router)\n",
+  );
+
+  function merge(current: string, base = BASE, next = NEXT): Promise<string | null> {
+    return mergeModuleAdditions("app/api/router.py", current, base, next, FIRST_PARTY);
+  }
+
+  it("adds imports and includes after the user's", async () => {
+    expect(await merge(EDITED)).toBe(
+      [
+        "from fastapi import APIRouter",
+        "",
+        "from app.api.routes import auth, health, items",
+        "from app.llm.routes import router as llm_router",
+        "",
+        "api_router = APIRouter()",
+        "api_router.include_router(health.router)",
+        "api_router.include_router(items.router)",
+        "api_router.include_router(auth.router)",
+        "api_router.include_router(llm_router)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("leaves statements the user already has", async () => {
+    const current = `${EDITED.replace("import health, items", "import auth, health, items")}api_router.include_router(auth.router)\napi_router.include_router(llm_router)\n`;
+    const withImport = current.replace("items\n", "items\nfrom app.llm.routes import router as llm_router\n");
+    expect(await merge(withImport)).toBe(withImport);
+  });
+
+  it("keeps a comment of the change with its statement", async () => {
+    const base = 'DOCS_URL = "/docs"\n\n\ndef f() -> None:\n    pass\n';
+    const next = 'DOCS_URL = "/docs"\n# Allowance for headers.\nOVERHEAD = 16\n\n\ndef f() -> None:\n    pass\n';
+    const current = 'DOCS_URL = "/docs"\n\n\ndef g() -> None:\n    pass\n\n\ndef f() -> None:\n    pass\n';
+    expect(await merge(current, base, next)).toBe(
+      'DOCS_URL = "/docs"\n\n\ndef g() -> None:\n    pass\n\n\n# Allowance for headers.\nOVERHEAD = 16\n\n\ndef f() -> None:\n    pass\n',
+    );
+  });
+
+  it.each([
+    ["the change edits a statement", EDITED, BASE, NEXT.replace("APIRouter()", "APIRouter(prefix='/v1')")],
+    ["the change removes an import", EDITED, BASE, NEXT.replace("from fastapi import APIRouter\n", "")],
+    [
+      "the user removed the statement before the new ones",
+      EDITED.replace("api_router.include_router(health.router)\n", ""),
+      BASE,
+      NEXT,
+    ],
+    [
+      "the user binds an imported name elsewhere",
+      EDITED.replace("\napi_router =", "from app.mine import auth\n\napi_router ="),
+      BASE,
+      NEXT,
+    ],
+    [
+      "the user has some of the new statements",
+      `${EDITED}api_router.include_router(auth.router)\n`,
+      BASE,
+      NEXT.replace("(auth.router)\n", "(auth.router)\napi_router.include_router(users.router)\n"),
+    ],
+  ])("returns null when %s", async (_label, current, base, next) => {
+    expect(await merge(current, base, next)).toBeNull();
   });
 });
 
@@ -187,10 +280,98 @@ describe("resource names", () => {
     },
   );
 
+  it.each([
+    ["users", "user"],
+    ["notes", "note"],
+    ["documents", "document"],
+    ["blog_posts", "blog_post"],
+    ["boxes", "box"],
+    ["categories", "category"],
+    ["addresses", "address"],
+    ["statuses", "status"],
+  ])("takes %s for the plural of %s", (name, singular) => {
+    expect(pluralToSingular(name)).toBe(singular);
+  });
+
+  it.each(["note", "status", "address", "class_session", "bus", "analysis", "canvas", "camera_lens"])(
+    "takes %s for a singular",
+    (name) => {
+      expect(pluralToSingular(name)).toBeNull();
+      expect(resourceNames(name).singular).toBe(name);
+    },
+  );
+
+  it("rejects a plural with the singular in the hint", () => {
+    expect(() => resourceNames("notes")).toThrow(
+      'Invalid resource name "notes": it looks like a plural, so its table and route would be noteses.',
+    );
+    try {
+      resourceNames("notes");
+    } catch (error) {
+      expect((error as CliError).hint).toBe("Use the singular name: note (secure-fastapi add resource note).");
+      expect((error as CliError).exitCode).toBe(2);
+    }
+  });
+
+  it("rejects the plural of a reserved name without suggesting it", () => {
+    try {
+      resourceNames("users");
+      expect.unreachable();
+    } catch (error) {
+      expect((error as CliError).hint).toBe("Use another singular name: the project already uses user.");
+    }
+  });
+
   it("re-sorts imported names that a rename reorders", () => {
     const text = "from app.schemas import (\n    WidgetCreate,\n    WidgetListParams,\n    WidgetsPublic,\n)\n";
     expect(renameScaffold(text, resourceNames("box"))).toBe(
       "from app.schemas import (\n    BoxCreate,\n    BoxesPublic,\n    BoxListParams,\n)\n",
     );
+  });
+});
+
+describe("findSingularInProject", () => {
+  const MODELS = [
+    "from sqlalchemy.orm import DeclarativeBase",
+    "",
+    "",
+    "class Base(DeclarativeBase):",
+    "    pass",
+    "",
+    "",
+    "class Menu(Base):",
+    '    __tablename__ = "menus"',
+    "",
+    "",
+    "class Account(Base):",
+    '    __tablename__ = "users"',
+    "",
+  ].join("\n");
+
+  async function find(name: string) {
+    const root = await mkdtemp(path.join(tmpdir(), "csf-plural-"));
+    try {
+      await writeFile(path.join(root, "models.py"), MODELS);
+      await writeFile(path.join(root, "test_widgets.py"), "class Widget:\n    pass\n");
+      return await findSingularInProject(new Project(root, null), name);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+
+  it("finds the model of a plural", async () => {
+    expect(await find("menus")).toEqual({ singular: "menu", place: "models.py defines Menu" });
+  });
+
+  it("finds a table of that name", async () => {
+    expect(await find("users")).toEqual({ singular: "account", place: "models.py defines Account, table users" });
+  });
+
+  it("finds a module of the singular name", async () => {
+    expect(await find("modelses")).toEqual({ singular: "models", place: "the project has the module models" });
+  });
+
+  it.each(["status", "bus", "address", "note", "widgets"])("finds nothing for %s", async (name) => {
+    expect(await find(name)).toBeNull();
   });
 });

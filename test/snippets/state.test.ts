@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultOptions } from "../../src/generator/options.js";
+import { compareVersions } from "../../src/snippets/compatibility.js";
 import { snippetHeader } from "../../src/snippets/render.js";
 import {
   createState,
@@ -100,5 +101,26 @@ describe("state file", () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe("compareVersions", () => {
+  it.each([
+    ["0.2.0", "0.1.0", 1],
+    ["0.1.0", "0.2.0", -1],
+    ["0.10.0", "0.9.9", 1],
+    ["1.0.0", "1.0.0", 0],
+    ["v1.0.0", "1.0.0", 0],
+    ["1.0.0", "1.0.0-rc.1", 1],
+    ["1.0.0-rc.2", "1.0.0-rc.10", -1],
+    ["1.0.0-alpha", "1.0.0-alpha.1", -1],
+    ["1.0.0-beta", "1.0.0-1", 1],
+    ["1.0.0+build.5", "1.0.0", 0],
+  ])("orders %s against %s as %i", (a, b, sign) => {
+    expect(Math.sign(compareVersions(a, b) ?? Number.NaN)).toBe(sign);
+  });
+
+  it("returns null for a version that is not semantic", () => {
+    expect(compareVersions("next", "0.1.0")).toBeNull();
   });
 });

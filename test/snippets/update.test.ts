@@ -3,6 +3,9 @@ import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runAddCommand } from "../../src/add/command.js";
+import { readPackageManifest } from "../../src/paths.js";
+import { loadCatalog } from "../../src/snippets/catalog.js";
 import { runSnippetsCommand } from "../../src/snippets/command.js";
 import { parseState, STATE_FILE } from "../../src/snippets/state.js";
 import { commitAll, copyCatalog, generateProject, gitStatus, publishSnippetChange, runInProcess } from "./helpers.js";
@@ -299,5 +302,92 @@ describe("snippets show", () => {
     const result = await snippets(["show"], {});
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("snippets show takes exactly one snippet id");
+  });
+});
+
+describe("a state from a newer release", () => {
+  let installed: number;
+
+  beforeEach(async () => {
+    installed = (await loadCatalog()).find((snippet) => snippet.id === "middleware")?.version ?? 0;
+    const update = await snippets(["update"]);
+    expect(update.exitCode, update.stderr).toBe(0);
+    await commitAll(root, "Update middleware with a newer release");
+  });
+
+  async function setGeneratorVersion(project: string, version: string): Promise<void> {
+    const file = path.join(project, STATE_FILE);
+    const state = JSON.parse(await readFile(file, "utf8")) as { generator: { version: string } };
+    state.generator.version = version;
+    await writeFile(file, `${JSON.stringify(state, null, 2)}\n`);
+    await commitAll(project, "Record a newer generator");
+  }
+
+  it.each([[["update"]], [["update", "--dry-run"]], [["diff"]], [["diff", "middleware"]]])(
+    "rejects %j with exit code 2",
+    async (argv) => {
+      const result = await snippets(argv, {});
+      expect(result.exitCode).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(
+        `snippet middleware v${installed + 1} in ${MIDDLEWARE} (this release has v${installed})`,
+      );
+      expect(result.stderr).toContain(
+        `Upgrade create-secure-fastapi to a release that has middleware v${installed + 1}; nothing was written.`,
+      );
+      expect(await gitStatus(root)).toBe("");
+    },
+  );
+
+  it("names the generator version to upgrade to", async () => {
+    await setGeneratorVersion(root, "9.0.0");
+    const result = await snippets(["update"], {});
+    expect(result.exitCode).toBe(2);
+    const { version } = readPackageManifest();
+    expect(result.stderr).toContain(
+      `was last written by create-secure-fastapi 9.0.0, which is newer than this release, ${version}.`,
+    );
+    expect(result.stderr).toContain(`It records snippet middleware v${installed + 1}`);
+    expect(result.stderr).toContain("Upgrade create-secure-fastapi to at least 9.0.0; nothing was written.");
+    expect(await gitStatus(root)).toBe("");
+  });
+
+  it("rejects a newer generator version alone", async () => {
+    const later = await generateProject(workspace, "later");
+    await commitAll(later);
+    await setGeneratorVersion(later, "0.10.0-beta.1");
+    const result = await runInProcess((io) => runSnippetsCommand(["update"], io, { cwd: later }));
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("last written by create-secure-fastapi 0.10.0-beta.1");
+    expect(result.stderr).not.toContain("records snippet");
+    expect(result.stderr).toContain("Upgrade create-secure-fastapi to at least 0.10.0-beta.1");
+    expect(await gitStatus(later)).toBe("");
+  });
+
+  it("rejects add", async () => {
+    const result = await runInProcess((io) =>
+      runAddCommand(["rate-limit", "--yes"], { ...io, interactive: false }, { cwd: root }),
+    );
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`snippet middleware v${installed + 1} in ${MIDDLEWARE}`);
+    expect(await gitStatus(root)).toBe("");
+  });
+
+  it("shows the snippet as newer in list", async () => {
+    const result = await snippets(["list"], {});
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `middleware\\s+v${installed}\\s+app/core/middleware\\.py\\s+v${installed + 1}, newer than this release`,
+      ),
+    );
+    expect(result.stdout).not.toContain("available");
+  });
+
+  it("names the newer generator in list", async () => {
+    await setGeneratorVersion(root, "9.0.0");
+    const result = await snippets(["list"], {});
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("upgrade to at least 9.0.0 before snippets diff, snippets update or add");
   });
 });

@@ -1,4 +1,4 @@
-import { UsageError } from "../../errors.js";
+import { CliError, UsageError } from "../../errors.js";
 import type { ProjectOptions } from "../../generator/options.js";
 import { planKit } from "../existing.js";
 import { generatedOptions, planOptionChange } from "../generated.js";
@@ -60,8 +60,18 @@ export async function planModel(context: AddContext): Promise<AddPlan> {
     return plan;
   }
   const options = generatedOptions(project);
-  if (options.model !== "none") {
+  if (options.model === kind) {
     return presentPlan(project, `Model serving (${options.model}) is already part of this project: app/ml/.`);
+  }
+  if (options.model !== "none") {
+    throw new CliError(
+      `This project already serves a ${options.model} model (app/ml/), and add model cannot change the kind to ${kind}.`,
+      {
+        hint:
+          `Switch by hand: generate a project with --model ${kind} and move its app/ml/, tests/ml/ and MODEL_* settings ` +
+          "into this one; the Model serving section of each project's README.md describes the kind. Nothing was written.",
+      },
+    );
   }
   const plan = await planOptionChange(context, { model: kind });
   plan.notes.push(

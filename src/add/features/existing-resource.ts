@@ -46,19 +46,39 @@ function formatImports(imports: readonly ProjectImport[]): string {
   return modules.map((module) => `${formatFromImport(module, byModule.get(module) ?? [])}\n`).join("");
 }
 
-/** Return the one definition found, or throw a CliError that names the kind and the places. */
-function only<T extends ModuleName>(found: readonly T[], kind: string, hint: string): T {
+/** Next steps for a project that has none, or several, of a definition that `add resource` needs. */
+interface DefinitionHints {
+  none: string;
+  several: string;
+}
+
+/** Return the one definition found, or throw a CliError that names the kind, the places and the next step. */
+function only<T extends ModuleName>(found: readonly T[], kind: string, hints: DefinitionHints): T {
   if (found.length === 1) return found[0] as T;
   const places = found.map((item) => `${item.moduleName}.${item.name}`).join(", ");
   throw new CliError(
     found.length === 0
-      ? `No ${kind} found.`
+      ? `No ${kind} found, and add resource stores the resource in a SQLAlchemy table.`
       : `Found ${found.length} ${kind}s (${places}), so it is unclear which to use.`,
     {
-      hint: `${hint}; nothing was written.`,
+      hint: `${found.length === 0 ? hints.none : hints.several} Nothing was written.`,
     },
   );
 }
+
+const BASE_HINTS: DefinitionHints = {
+  none:
+    "Set up SQLAlchemy first: a base class for the models (`class Base(DeclarativeBase): pass`, from sqlalchemy.orm) " +
+    "and a dependency that yields a Session, then run secure-fastapi add resource again.",
+  several: "Keep one DeclarativeBase subclass for the models, or add the resource by hand.",
+};
+
+const SESSION_HINTS: DefinitionHints = {
+  none:
+    "Add a dependency that yields a SQLAlchemy Session, such as `def get_session() -> Iterator[Session]` " +
+    "or `SessionDep = Annotated[Session, Depends(get_session)]`, then run secure-fastapi add resource again.",
+  several: "Keep one session dependency, or add the resource by hand.",
+};
 
 /** Find the module-level name under which the application's module exposes the application. */
 function exposedAppName(app: AppSite): string {
@@ -258,16 +278,8 @@ export async function planExistingResource(context: AddContext, names: ResourceN
   const alembic = await findAlembic(project);
   // Check the history before anything else, so that a branched one stops the run with its own message.
   if (alembic) await nextRevision(project, alembic);
-  const base = only(
-    await findDeclarativeBases(project),
-    "SQLAlchemy declarative base",
-    "add resource needs SQLAlchemy models with one DeclarativeBase subclass",
-  );
-  const session = only(
-    await findSessionDependencies(project),
-    "session dependency",
-    "add resource needs one dependency that yields a SQLAlchemy Session",
-  );
+  const base = only(await findDeclarativeBases(project), "SQLAlchemy declarative base", BASE_HINTS);
+  const session = only(await findSessionDependencies(project), "session dependency", SESSION_HINTS);
   const owner = await findUserModel(project, base);
   const securityModule = await project.moduleName(tokens.path);
 

@@ -15,6 +15,7 @@ import { dottedName, expressionOf, insertLinesAfter, statements, type PythonModu
 import { findDeclarativeBases } from "../python/sqlalchemy.js";
 import { addRuffIgnore } from "../ruff-config.js";
 import { planExistingResource } from "./existing-resource.js";
+import { findSingularInProject, pluralToSingular } from "./resource-plural.js";
 import type { AddContext } from "./index.js";
 
 /** The names one resource uses, derived from its singular snake_case name. */
@@ -64,8 +65,28 @@ export function resourceNames(name: string | undefined): ResourceNames {
       "Choose another name.",
     );
   }
+  const singular = pluralToSingular(name);
+  if (singular !== null) {
+    const reserved = RESERVED.has(singular);
+    throw new UsageError(
+      `Invalid resource name ${JSON.stringify(name)}: it looks like a plural, so its table and route would be ${pluralize(name)}.`,
+      reserved
+        ? `Use another singular name: the project already uses ${singular}.`
+        : `Use the singular name: ${singular} (secure-fastapi add resource ${singular}).`,
+    );
+  }
   const plural = pluralize(name);
   return { singular: name, plural, className: pascalCase(name), pluralClassName: pascalCase(plural) };
+}
+
+/** Reject a name that is the plural of a model, table or module the project has, such as menus beside Menu. */
+async function checkSingularInProject(project: Project, names: ResourceNames): Promise<void> {
+  const found = await findSingularInProject(project, names.singular);
+  if (found === null) return;
+  throw new UsageError(
+    `Invalid resource name ${JSON.stringify(names.singular)}: it is the plural of ${found.singular}, and ${found.place}.`,
+    "Use another singular name; nothing was written.",
+  );
 }
 
 /**
@@ -199,6 +220,7 @@ async function addMigration(project: Project, setup: AlembicSetup, names: Resour
 export async function planResource(context: AddContext): Promise<AddPlan> {
   const names = resourceNames(context.argument);
   const { project } = context;
+  await checkSingularInProject(project, names);
 
   if (!project.generated) return planExistingResource(context, names);
   if (generatedOptions(project).auth !== "jwt") {

@@ -14,14 +14,19 @@ const MAX_LINE_LENGTH = 88;
 
 const IMPORT_TYPES = new Set(["import_statement", "import_from_statement", "future_import_statement"]);
 
+export function isImportStatement(node: SyntaxNode): boolean {
+  return IMPORT_TYPES.has(node.type);
+}
+
 /** One imported name as written: `name` or `name as alias`. */
-interface ImportedName {
+export interface ImportedName {
   name: string;
   local: string;
   text: string;
 }
 
-function importedNames(statement: SyntaxNode): ImportedName[] {
+/** List the names that an import statement binds, as written; empty for `from module import *`. */
+export function importedNames(statement: SyntaxNode): ImportedName[] {
   return statement.childrenOf("name").map((child) => {
     if (child.type === "aliased_import") {
       const name = child.child("name")?.text ?? child.text;
