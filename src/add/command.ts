@@ -1,7 +1,7 @@
 import * as clack from "@clack/prompts";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { CliError, UsageError } from "../errors.js";
+import { argumentError, CliError, UsageError } from "../errors.js";
 import { PromptCancelledError } from "../generator/prompts.js";
 import { readPackageManifest } from "../paths.js";
 import { scanPaths } from "../scanner/index.js";
@@ -91,8 +91,7 @@ function parseAddArgs(argv: string[]): AddArgs {
       },
     });
   } catch (error) {
-    const message = (error as Error).message.split("\n")[0] ?? "";
-    throw new UsageError(message, "Run secure-fastapi add --help to see the options.");
+    throw argumentError(error, "Run secure-fastapi add --help to see the options.");
   }
   const [feature, argument, ...rest] = parsed.positionals;
   if (rest.length > 0)

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { CliError, UsageError } from "../errors.js";
+import { argumentError, CliError, UsageError } from "../errors.js";
 import { defaultOptions } from "../generator/options.js";
 import { templateContext } from "../generator/plan.js";
 import { readPackageManifest } from "../paths.js";
@@ -73,8 +73,7 @@ function parseSnippetsArgs(argv: string[]): SnippetsArgs {
       },
     });
   } catch (error) {
-    const message = (error as Error).message.split("\n")[0] ?? "";
-    throw new UsageError(message, "Run secure-fastapi snippets --help to see the options.");
+    throw argumentError(error, "Run secure-fastapi snippets --help to see the options.");
   }
   const [first, ...ids] = parsed.positionals;
   const help = Boolean(parsed.values.help);

@@ -210,7 +210,7 @@ describe("secure-fastapi add", () => {
   it.each([
     ["an unknown feature", ["colour"], 'Unknown feature "colour"'],
     ["no feature", [], "Missing the feature to add"],
-    ["an unknown flag", ["cors", "--force"], "Unknown option '--force'"],
+    ["an unknown flag", ["cors", "--force"], 'Unknown option "--force".'],
     ["an argument for a feature without one", ["cors", "extra"], 'add cors takes no argument, got "extra"'],
   ])("rejects %s with exit code 2", async (_label, argv, message) => {
     const result = await add(root, argv);
