@@ -54,7 +54,11 @@ export async function runScanCommand(args: string[], io: ScanIo = defaultIo()): 
     return EXIT_CLEAN;
   }
   if (options.listRules) {
-    io.stdout.write(ALL_RULE_INFO.map((rule) => `${rule.id}  ${rule.severity.padEnd(6)}  ${rule.cwe.padEnd(8)}  ${rule.title}\n`).join(""));
+    io.stdout.write(
+      ALL_RULE_INFO.map(
+        (rule) => `${rule.id}  ${rule.severity.padEnd(6)}  ${rule.cwe.padEnd(8)}  ${rule.title}\n`,
+      ).join(""),
+    );
     return EXIT_CLEAN;
   }
   const cwd = io.cwd ?? process.cwd();
@@ -118,7 +122,10 @@ function parseScanArgs(args: string[]): ScanArguments {
     paths: positionals,
     format: oneOf("--format", values.format ?? "text", FORMATS),
     output: values.output ?? null,
-    rules: (values.rule ?? []).flatMap((list) => list.split(",")).map((id) => id.trim().toUpperCase()).filter((id) => id !== ""),
+    rules: (values.rule ?? [])
+      .flatMap((list) => list.split(","))
+      .map((id) => id.trim().toUpperCase())
+      .filter((id) => id !== ""),
     exclude: values.exclude ?? [],
     minSeverity: oneOf("--min-severity", values["min-severity"] ?? "low", SEVERITIES),
     help: values.help ?? false,
