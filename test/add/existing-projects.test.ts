@@ -122,7 +122,7 @@ describe.each(LAYOUTS)(
     });
 
     it("places the building blocks in the security package", async () => {
-      const modules = ["rate_limit.py", "cors.py", "errors.py", "middleware.py", "security.py"];
+      const modules = ["rate_limit.py", "cors.py", "errors.py", "error_log.py", "middleware.py", "security.py"];
       const aiModules = ["llm_budget.py", "llm_guards.py", "redaction.py", "token_bucket.py"];
       for (const file of [...modules, ...aiModules, "inference.py", "pretrained.py", "model_serving.py"]) {
         expect((await read(root, `${folder}/${file}`)).startsWith("# secure-fastapi snippet: ")).toBe(true);
@@ -141,6 +141,7 @@ describe.each(LAYOUTS)(
       expect(state.files.map((entry) => `${entry.path} ${entry.snippet}`).sort()).toEqual(
         [
           `${folder}/cors.py cors`,
+          `${folder}/error_log.py error-log`,
           `${folder}/errors.py handlers`,
           `${folder}/inference.py inference`,
           `${folder}/llm_budget.py llm-budget`,

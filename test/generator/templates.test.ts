@@ -78,6 +78,7 @@ describe("state file in the plan", () => {
     const { files, state } = await planned();
     const byPath = new Map(files.map((file) => [file.path, file.content]));
     expect(state.files.map((file) => file.snippet).sort()).toEqual([
+      "error-log",
       "errors",
       "login-limit",
       "middleware",
@@ -98,6 +99,7 @@ describe("state file in the plan", () => {
     const { state } = await planned({ ...defaultOptions(), auth: "none" });
     expect(state.files.map((file) => file.path)).toEqual([
       "app/core/config.py",
+      "app/core/error_log.py",
       "app/core/errors.py",
       "app/core/middleware.py",
       "app/core/rate_limit.py",

@@ -43,6 +43,7 @@ describe("snippet catalog", () => {
       "api-keys",
       "app-settings",
       "cors",
+      "error-log",
       "errors",
       "handlers",
       "inference",
@@ -70,6 +71,7 @@ describe("snippet catalog", () => {
     expect(placed.map((snippet) => snippet.module)).toEqual([
       "config.py",
       "cors.py",
+      "error_log.py",
       "errors.py",
       "inference.py",
       "rate_limit.py",
@@ -103,7 +105,7 @@ describe("snippet catalog", () => {
       generatorVersion: "0.1.0",
     });
     const rendered = await renderSnippets(catalog, withoutAccounts);
-    expect(rendered.map((item) => item.snippet.id)).toEqual(["errors", "middleware", "rate-limit", "settings"]);
+    expect(rendered.map((item) => item.snippet.id)).toEqual(["error-log", "errors", "middleware", "rate-limit", "settings"]);
     for (const { snippet, file } of rendered) {
       expect(file.content.startsWith(`${snippetHeader(snippet)}\n"""`)).toBe(true);
     }

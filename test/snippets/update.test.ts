@@ -275,7 +275,7 @@ describe("snippets diff", () => {
 
 describe("snippets list", () => {
   it("shows each snippet's state in the project", async () => {
-    await editAndCommit("app/core/errors.py", "import uuid", "import uuid  # edited");
+    await editAndCommit("app/core/errors.py", "import logging", "import logging  # edited");
     const result = await snippets(["list"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/middleware\s+v2\s+app\/core\/middleware\.py\s+v1, v2 available/);

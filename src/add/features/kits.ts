@@ -38,7 +38,7 @@ export const CORS_KIT: Kit = {
 
 /** Error handlers, security headers and the body size limit for a project this tool did not generate. */
 export const ERRORS_KIT: Kit = {
-  snippets: ["middleware", "handlers"],
+  snippets: ["middleware", "error-log", "handlers"],
   installSnippet: "handlers",
   installFunction: "install_errors",
   fields: [
