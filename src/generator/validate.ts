@@ -59,6 +59,18 @@ export function normalizeProjectName(raw: string): string {
   return name;
 }
 
+/** Say why `origin` differs from the origin a browser would send for `url`. */
+function originMismatch(origin: string, url: URL): string {
+  const base = `${url.protocol}//${url.host}`;
+  if (url.origin !== "null" && origin.toLowerCase() === base.toLowerCase() && origin !== base) {
+    return "browsers send the scheme and host in lower case";
+  }
+  if (url.port === "" && /:\d+$/.test(origin) && !/:\d+\/?$/.test(url.origin)) {
+    return "browsers leave out the default port of the scheme";
+  }
+  return "an origin is scheme://host[:port] with no path, query or trailing slash";
+}
+
 /**
  * Check one CORS origin: exactly `scheme://host[:port]`, https unless the host
  * is localhost or 127.0.0.1. Browsers compare origins as exact strings, so a
@@ -75,7 +87,7 @@ export function validateCorsOrigin(origin: string): string {
   const url = parseOrigin(origin);
   if (url.origin !== origin) {
     throw new UsageError(
-      `Invalid CORS origin ${JSON.stringify(origin)}: an origin is scheme://host[:port] with no path, query or trailing slash.`,
+      `Invalid CORS origin ${JSON.stringify(origin)}: ${originMismatch(origin, url)}.`,
       url.origin === "null" ? "Use an http or https URL." : `Use ${url.origin}`,
     );
   }
