@@ -1,4 +1,5 @@
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import path from "node:path";
 import { CliError } from "../errors.js";
 import type { PlannedFile } from "./render.js";
@@ -77,6 +78,14 @@ export interface TargetPlan {
  * Check that moving each file into an existing target replaces only regular
  * files and never follows a symbolic link out of the target.
  */
+/** Name the kind of a file-system entry that blocks a generated path. */
+function describeEntry(stats: Stats): string {
+  if (stats.isSymbolicLink()) return "a symbolic link";
+  if (stats.isDirectory()) return "a folder where a file belongs";
+  if (stats.isFile()) return "a file where a folder belongs";
+  return "a special file such as a socket or FIFO";
+}
+
 async function existingFiles(target: string, files: PlannedFile[]): Promise<string[]> {
   const existing: string[] = [];
   for (const file of files) {
@@ -87,7 +96,7 @@ async function existingFiles(target: string, files: PlannedFile[]): Promise<stri
       if (stats === null) break;
       const isLast = depth === parts.length;
       if (stats.isSymbolicLink() || (isLast ? !stats.isFile() : !stats.isDirectory())) {
-        throw new CliError(`Cannot write ${file.path}: ${current} is in the way (a link, folder or special file).`, {
+        throw new CliError(`Cannot write ${file.path}: ${current} is in the way (${describeEntry(stats)}).`, {
           hint: "Move it aside, or generate into an empty directory.",
         });
       }

@@ -91,8 +91,25 @@ describe("writeProject", () => {
     await mkdir(target);
     await mkdir(outside);
     await symlink(outside, path.join(target, "app"));
-    await expect(writeProject(target, FILES, { force: true })).rejects.toThrow(/app is in the way/);
+    await expect(writeProject(target, FILES, { force: true })).rejects.toThrow(/app is in the way \(a symbolic link\)/);
     expect(await readdir(outside)).toEqual([]);
+  });
+
+  it("names a file that stands where a folder belongs", async () => {
+    const target = path.join(workspace, "demo");
+    await mkdir(target);
+    await writeFile(path.join(target, "app"), "not a folder");
+    await expect(writeProject(target, FILES, { force: true })).rejects.toThrow(
+      /app is in the way \(a file where a folder belongs\)/,
+    );
+  });
+
+  it("names a folder that stands where a file belongs", async () => {
+    const target = path.join(workspace, "demo");
+    await mkdir(path.join(target, "README.md"), { recursive: true });
+    await expect(writeProject(target, FILES, { force: true })).rejects.toThrow(
+      /README\.md is in the way \(a folder where a file belongs\)/,
+    );
   });
 
   it("puts replaced files back when a move fails", async () => {
