@@ -34,7 +34,8 @@ Options:
   --format text|json|sarif   Report format (default: text)
   --output FILE              Write the report to FILE instead of stdout
   --rule ID[,ID...]          Run only these rules (repeatable)
-  --exclude GLOB             Skip matching files and folders (repeatable)
+  --exclude GLOB             Skip matching files and folders; a glob relative to the current
+                             folder or an absolute path (repeatable)
   --min-severity LEVEL       Report only low, medium or high and above (default: low)
   --list-rules               Print the rules and exit
   -h, --help                 Print this help and exit
@@ -75,7 +76,7 @@ export async function runScanCommand(args: string[], io: ScanIo = defaultIo()): 
   if (options.output === null) {
     io.stdout.write(output);
   } else {
-    await writeReport(path.resolve(cwd, options.output), output);
+    await writeReport(path.resolve(cwd, options.output), output, options.format);
   }
   io.stderr.write(formatScanErrors(report.errors));
   if (report.errors.some((error) => error.explicit)) return EXIT_USAGE;
@@ -144,14 +145,28 @@ function render(report: ScanReport, format: Format, options: { cwd: string; colo
   return formatText(report, { color: options.color });
 }
 
-async function writeReport(file: string, output: string): Promise<void> {
+async function writeReport(file: string, output: string, format: Format): Promise<void> {
   try {
     await writeFile(file, output);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    if (code === "EISDIR") {
+      throw new CliError(`Cannot write the report to ${file}: it is a folder`, {
+        exitCode: EXIT_USAGE,
+        hint: `Give --output a file path, such as ${path.join(file, `report.${format === "text" ? "txt" : format}`)}.`,
+      });
+    }
     throw new CliError(`Cannot write the report to ${file} (${code})`, {
       exitCode: EXIT_USAGE,
-      hint: "Check that the folder exists and is writable.",
+      hint: WRITE_HINTS[code] ?? "Check that the folder exists and is writable.",
     });
   }
 }
+
+/** Hints for the errors that writing the report commonly fails with, by error code. */
+const WRITE_HINTS: Record<string, string> = {
+  ENOENT: "Check that the folder exists.",
+  ENOTDIR: "Check that each folder in the path is a folder, not a file.",
+  EACCES: "Check that the folder is writable.",
+  EPERM: "Check that the folder is writable.",
+};

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import path from "node:path";
 import type { ProjectConfig } from "./config.js";
 import { ExcludeMatcher } from "./glob.js";
@@ -69,7 +69,7 @@ export async function discoverFiles(
     try {
       info = statSync(absolute);
     } catch (error) {
-      errors.push(pathError(display, error, true));
+      errors.push(pathError(absolute, display, error, true));
       continue;
     }
     const config = await options.configFor(info.isDirectory() ? absolute : path.dirname(absolute));
@@ -109,7 +109,7 @@ class Walker {
       try {
         entries = readdirSync(dir, { withFileTypes: true });
       } catch (error) {
-        errors.push(pathError(displayPath(this.cwd, dir), error, dir === root));
+        errors.push(pathError(dir, displayPath(this.cwd, dir), error, dir === root));
         continue;
       }
       for (const entry of entries) {
@@ -125,7 +125,7 @@ class Walker {
             isFile = target.isFile();
             special = isSpecial(target) ? target : null;
           } catch (error) {
-            if (entry.name.endsWith(".py")) errors.push(pathError(displayPath(this.cwd, child), error, false));
+            if (entry.name.endsWith(".py")) errors.push(pathError(child, displayPath(this.cwd, child), error, false));
             continue;
           }
         }
@@ -148,8 +148,9 @@ class Walker {
   }
 
   private excluded(absolute: string): boolean {
+    const absolutePath = absolute.split(path.sep).join("/");
     return this.matchers.some((matcher) =>
-      matcher.matches(path.relative(matcher.baseDir, absolute).split(path.sep).join("/")),
+      matcher.matches(path.relative(matcher.baseDir, absolute).split(path.sep).join("/"), absolutePath),
     );
   }
 }
@@ -182,6 +183,15 @@ function notRegularError(display: string, kind: FileKind, explicit: boolean): Sc
   return { path: display, kind: "not-regular", message: `skipped: ${what}, not a regular file`, explicit };
 }
 
+/** True when `absolute` is a symbolic link itself, so an ENOENT for it means its target is missing. */
+function isBrokenLink(absolute: string): boolean {
+  try {
+    return lstatSync(absolute).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 const ERRNO_REASONS: Record<string, string> = {
   ELOOP: "symbolic link loop",
   EACCES: "permission denied",
@@ -189,8 +199,16 @@ const ERRNO_REASONS: Record<string, string> = {
   ENOTDIR: "a path component is not a folder",
 };
 
-function pathError(display: string, error: unknown, explicit: boolean): ScanError {
+/**
+ * Describe a failed `stat`, `readdir` or read. A symbolic link whose target
+ * does not exist fails with ENOENT too, but the link itself exists, so it is
+ * `unreadable` (broken symbolic link) rather than `not-found`.
+ */
+function pathError(absolute: string, display: string, error: unknown, explicit: boolean): ScanError {
   const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" && isBrokenLink(absolute)) {
+    return { path: display, kind: "unreadable", message: "cannot be read (broken symbolic link)", explicit };
+  }
   if (code === "ENOENT") {
     return { path: display, kind: "not-found", message: "no such file or folder", explicit };
   }
@@ -219,7 +237,7 @@ export function readSource(target: ScanTarget, maxBytes: number): ReadResult {
     }
     bytes = read.bytes;
   } catch (error) {
-    return { error: pathError(target.display, error, target.explicit) };
+    return { error: pathError(target.absolute, target.display, error, target.explicit) };
   }
   if (bytes.includes(0)) return fail("binary", "skipped: binary file (contains NUL bytes)");
   const text = decodeSource(bytes);

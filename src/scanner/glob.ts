@@ -1,3 +1,5 @@
+import path from "node:path";
+
 /**
  * Convert a glob to a regular expression over `/`-separated relative paths:
  * `*` and `?` stay within one segment, `**` spans segments, `[abc]` and
@@ -37,11 +39,13 @@ export function globToRegExp(pattern: string): RegExp {
 export class ExcludeMatcher {
   private readonly anchored: RegExp[] = [];
   private readonly segment: RegExp[] = [];
+  private readonly absolute: RegExp[] = [];
 
   /**
    * A pattern without `/` (other than a trailing one) matches a file or
    * folder name at any depth, as in `.gitignore`; a pattern with `/` matches
-   * the path from `baseDir`.
+   * the path from `baseDir`. An absolute pattern (`/home/me/app/tests`) also
+   * matches the absolute path, so that both readings of a leading `/` work.
    */
   constructor(
     readonly baseDir: string,
@@ -50,13 +54,19 @@ export class ExcludeMatcher {
     for (const raw of patterns) {
       const pattern = raw.trim().replace(/^\.\//, "").replace(/\/+$/, "");
       if (pattern === "") continue;
+      if (path.isAbsolute(pattern)) this.absolute.push(globToRegExp(pattern.split(path.sep).join("/")));
       if (pattern.includes("/")) this.anchored.push(globToRegExp(pattern.replace(/^\//, "")));
       else this.segment.push(globToRegExp(pattern));
     }
   }
 
-  /** True when the `/`-separated path relative to `baseDir` is excluded. */
-  matches(relativePath: string): boolean {
+  /**
+   * True when a file or folder is excluded, given its `/`-separated path
+   * relative to `baseDir` and, for absolute patterns, its absolute path with
+   * `/` separators.
+   */
+  matches(relativePath: string, absolutePath?: string): boolean {
+    if (absolutePath !== undefined && this.absolute.some((regex) => regex.test(absolutePath))) return true;
     if (relativePath === "" || relativePath.startsWith("../")) return false;
     if (this.anchored.some((regex) => regex.test(relativePath))) return true;
     const name = relativePath.slice(relativePath.lastIndexOf("/") + 1);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/errors.js";
+import { CliError, UsageError } from "../../src/errors.js";
 import { runScanCommand } from "../../src/scanner/index.js";
 import { INSECURE_SQL, MemoryStream, SAFE_CODE, makeProject } from "./helpers.js";
 
@@ -109,6 +109,34 @@ describe("scan command options", () => {
     const result = await run(["--exclude", "scripts", "--format", "json"], root);
     const paths = JSON.parse(result.stdout).findings.map((f: { path: string }) => f.path);
     expect(paths).toEqual(["app/db.py"]);
+  });
+
+  it("skips a folder given as an absolute --exclude", async () => {
+    const root = makeProject({ "app/db.py": INSECURE_SQL, "scripts/old.py": INSECURE_SQL });
+    const elsewhere = makeProject({});
+    const absolute = path.join(root, "scripts");
+    const result = await run([root, "--exclude", absolute, "--format", "json"], elsewhere);
+    const paths = JSON.parse(result.stdout).findings.map((f: { path: string }) => f.path);
+    expect(paths).toEqual([path.join(root, "app", "db.py")]);
+    const inside = await run(["--exclude", `${absolute}/`, "--format", "json"], root);
+    expect(JSON.parse(inside.stdout).findings.map((f: { path: string }) => f.path)).toEqual(["app/db.py"]);
+  });
+
+  it("rejects an --output that is a folder", async () => {
+    const root = makeProject({ "db.py": INSECURE_SQL, "reports/keep.txt": "" });
+    const error = await run(["--output", "reports"], root).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CliError);
+    const folder = path.join(root, "reports");
+    expect((error as CliError).message).toBe(`Cannot write the report to ${folder}: it is a folder`);
+    expect((error as CliError).hint).toBe(`Give --output a file path, such as ${path.join(folder, "report.txt")}.`);
+    expect((error as CliError).exitCode).toBe(2);
+  });
+
+  it("names a missing --output folder", async () => {
+    const root = makeProject({ "db.py": INSECURE_SQL });
+    const error = await run(["--output", "missing/report.json"], root).catch((caught: unknown) => caught);
+    expect((error as CliError).message).toContain("(ENOENT)");
+    expect((error as CliError).hint).toBe("Check that the folder exists.");
   });
 
   it("writes the report to --output", async () => {

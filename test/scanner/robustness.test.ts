@@ -105,6 +105,21 @@ describe("scan robustness", () => {
     expect(report.errors).toEqual([expect.objectContaining({ path: "self.py", kind: "unreadable" })]);
   });
 
+  it("reports a broken symbolic link as unreadable", async () => {
+    const root = makeProject({ "db.py": INSECURE_SQL });
+    symlinkSync(path.join(root, "gone.py"), path.join(root, "link.py"));
+    const walked = await scan(root);
+    expect(walked.findings.map((finding) => finding.path)).toEqual(["db.py"]);
+    expect(walked.errors).toEqual([
+      { path: "link.py", kind: "unreadable", message: "cannot be read (broken symbolic link)", explicit: false },
+    ]);
+    const named = await scan(root, ["link.py", "absent.py"]);
+    expect(named.errors).toEqual([
+      { path: "absent.py", kind: "not-found", message: "no such file or folder", explicit: true },
+      { path: "link.py", kind: "unreadable", message: "cannot be read (broken symbolic link)", explicit: true },
+    ]);
+  });
+
   it("reports an unreadable folder and goes on", async () => {
     const root = makeProject({ "open/db.py": INSECURE_SQL, "locked/x.py": SAFE_CODE });
     chmodSync(path.join(root, "locked"), 0o000);

@@ -387,3 +387,66 @@ function markDynamic(
     inserted: [...shape.inserted, ...inserted],
   };
 }
+
+/** A keyword option passed to a call, and the node to report it at. */
+export interface KeywordOption {
+  value: SyntaxNode;
+  /** The `name=value` argument, the `"name": value` pair of an inline `**{...}`, or the `**options` argument. */
+  node: SyntaxNode;
+}
+
+/**
+ * Map a call's keyword options to their values: `name=value` arguments and
+ * the entries of `**` arguments whose value is a dict literal or
+ * `dict(name=value)`. The dict may be inline or bound to a local or module
+ * name, and `**` inside it is followed too. Other `**` arguments, such as
+ * `**settings.cors_kwargs()`, add nothing.
+ * NOTE: a dict changed after its literal (`options["debug"] = False`) is read as the literal.
+ */
+export function keywordOptions(file: FileContext, call: SyntaxNode): Map<string, KeywordOption> {
+  const options = new Map<string, KeywordOption>();
+  const list = call.child("arguments");
+  if (!list) return options;
+  for (const argument of list.children) {
+    if (argument.type !== "dictionary_splat") continue;
+    const expression = argument.firstNamed;
+    const inline = expression !== null && unwrap(expression).type === "dictionary";
+    if (expression) addDictOptions(file, expression, inline ? null : argument, options, 0);
+  }
+  for (const [name, value] of keywordArguments(call)) {
+    const node = value.parent?.type === "keyword_argument" ? value.parent : value;
+    options.set(name, { value, node });
+  }
+  return options;
+}
+
+/** Add the constant-keyed entries of the dict that `node` evaluates to, reported at `reportAt` when it is set. */
+function addDictOptions(
+  file: FileContext,
+  node: SyntaxNode,
+  reportAt: SyntaxNode | null,
+  options: Map<string, KeywordOption>,
+  depth: number,
+): void {
+  if (depth > MAX_DEPTH) return;
+  const value = file.resolve(node);
+  if (value.type === "call" && file.calleeName(value) === "dict" && positionalArguments(value).length === 0) {
+    for (const [name, option] of keywordArguments(value)) {
+      options.set(name, { value: option, node: reportAt ?? option.parent ?? option });
+    }
+    return;
+  }
+  if (value.type !== "dictionary") return;
+  for (const entry of value.namedChildren) {
+    if (entry.type === "dictionary_splat") {
+      const inner = entry.firstNamed;
+      if (inner) addDictOptions(file, inner, reportAt ?? entry, options, depth + 1);
+      continue;
+    }
+    if (entry.type !== "pair") continue;
+    const key = entry.child("key");
+    const option = entry.child("value");
+    const name = key ? constantString(file, key) : null;
+    if (name !== null && option) options.set(name, { value: option, node: reportAt ?? entry });
+  }
+}

@@ -1,8 +1,8 @@
 import { descendants, type SyntaxNode } from "../parse/syntax.js";
-import { argumentAt, keywordArguments, keywordNode, positionalArguments, unwrap, type FileContext } from "../analysis/context.js";
+import { argumentAt, positionalArguments, unwrap, type FileContext } from "../analysis/context.js";
 import { dottedName, endsWithName } from "../analysis/names.js";
 import { returnValues } from "../analysis/flow.js";
-import { constantBoolean } from "../analysis/values.js";
+import { constantBoolean, keywordOptions } from "../analysis/values.js";
 import type { Rule } from "../types.js";
 import { excerpt } from "./common.js";
 
@@ -10,7 +10,8 @@ import { excerpt } from "./common.js";
  * SFA008. `FastAPI(debug=True)` returns full tracebacks, with file paths,
  * library versions and local code, to any client that triggers an error.
  * Flags `FastAPI(...)` and `Starlette(...)` with `debug` set to a constant
- * `True` (directly or through a module constant) and `app.debug = True`.
+ * `True` (directly, through a module constant or in a `**` dict literal)
+ * and `app.debug = True`.
  * Does not flag `debug=settings.DEBUG` or any other value read at run time.
  */
 export const debugModeRule: Rule = {
@@ -25,9 +26,9 @@ export const debugModeRule: Rule = {
     for (const call of file.nodes("call")) {
       const callee = file.calleeName(call);
       if (!endsWithName(callee, "FastAPI") && !endsWithName(callee, "Starlette")) continue;
-      const debug = keywordArguments(call).get("debug");
-      if (debug && constantBoolean(file, debug) === true) {
-        report(keywordNode(call, "debug") ?? debug, `\`${excerpt(call)}\` enables debug mode`);
+      const debug = keywordOptions(file, call).get("debug");
+      if (debug && constantBoolean(file, debug.value) === true) {
+        report(debug.node, `\`${excerpt(call)}\` enables debug mode`);
       }
     }
     for (const assignment of file.nodes("assignment")) {

@@ -1,9 +1,19 @@
 import { descendants, type SyntaxNode } from "../parse/syntax.js";
-import { keywordArguments, keywordNode, type FileContext } from "../analysis/context.js";
+import {
+  argumentAt,
+  keywordArguments,
+  keywordNode,
+  positionalArguments,
+  unwrap,
+  type FileContext,
+} from "../analysis/context.js";
+import { sourceParameter, type CallEffect, type FlowOptions } from "../analysis/flow.js";
 import { endsWithName } from "../analysis/names.js";
+import type { Route } from "../analysis/routes.js";
 import { constantBoolean } from "../analysis/values.js";
 import type { Rule } from "../types.js";
 import { excerpt } from "./common.js";
+import { requestValue, textParameters } from "./sql.js";
 
 /** Functions that unpickle their input, by import-resolved name. */
 const PICKLE_LOADERS = new Set([
@@ -110,6 +120,16 @@ const LOADER_METHODS = new Set(["from_pretrained", "load_model"]);
  * including functions nested in it. Does not flag loads in `lifespan`,
  * startup code or module level, nor cached helper functions that a handler
  * calls.
+ *
+ * When the file path or model name comes from a request value (a free-text
+ * route parameter or a request model field, as SFA006 finds them), the
+ * finding is high. Its message then states that the client chooses the file
+ * or Hub repository: a client-chosen path can name any file the server can
+ * read, and a client-chosen Hub repository downloads attacker content. A
+ * value that the handler tests with `in` / `not in` (an allowlist), looks
+ * up in a table (`MODELS[name]`, `MODELS.get(name)`) or reduces with
+ * `os.path.basename` or `.name` is not taken as client-chosen, and neither
+ * are `Literal`, `Enum` or `pattern=` parameters.
  */
 export const modelLoadInHandlerRule: Rule = {
   id: "SFA019",
@@ -125,13 +145,115 @@ export const modelLoadInHandlerRule: Rule = {
       const body = route.fn.child("body");
       if (!body) continue;
       for (const node of descendants(body)) {
-        if (node.type === "call" && isModelLoader(file, node)) {
+        if (node.type !== "call" || !isModelLoader(file, node)) continue;
+        const chosen = clientChosenSource(file, route, node);
+        if (chosen) {
+          const value = excerpt(chosen, 40);
+          const problem = isHubLoader(file, node)
+            ? `a folder or Hub repository that the client chooses (\`${value}\`), so a client can make the server load a repository it controls`
+            : `a file that the client chooses (\`${value}\`), which can be any file the server can read`;
+          report(node, `\`${route.name}\` loads a model on every request from ${problem}: \`${excerpt(node)}\``, {
+            severity: "high",
+          });
+        } else {
           report(node, `\`${route.name}\` loads a model on every request: \`${excerpt(node)}\``);
         }
       }
     }
   },
 };
+
+/** Keyword names of the argument that names the file or model; the first positional argument otherwise. */
+const MODEL_KEYWORDS = [
+  "pretrained_model_name_or_path",
+  "model_name_or_path",
+  "model",
+  "filename",
+  "f",
+  "file",
+  "filepath",
+  "path",
+  "path_or_bytes",
+  "name",
+];
+
+/** Return the argument that names the file or model a loader reads; for `pipeline(task, model)` it is `model`. */
+function modelArgument(file: FileContext, call: SyntaxNode): SyntaxNode | null {
+  if (file.calleeName(call) === "transformers.pipeline") return argumentAt(call, 1, "model");
+  const keywords = keywordArguments(call);
+  for (const name of MODEL_KEYWORDS) {
+    const value = keywords.get(name);
+    if (value) return value;
+  }
+  return positionalArguments(call)[0] ?? null;
+}
+
+/** Calls whose result keeps the text of the path or name passed to them. */
+const KEEPS_PATH = new Set(["str", "os.path.join", "posixpath.join", "Path", "pathlib.Path", "os.fspath", "open"]);
+
+/** Methods whose result keeps the text of their receiver. */
+const KEEPS_TEXT_METHODS = new Set([
+  "format",
+  "joinpath",
+  "strip",
+  "lower",
+  "replace",
+  "resolve",
+  "absolute",
+  "expanduser",
+]);
+
+function modelPathCallEffect(file: FileContext, call: SyntaxNode): CallEffect {
+  const qualified = file.calleeName(call);
+  if (qualified && KEEPS_PATH.has(qualified)) return "propagate";
+  const callee = call.child("function");
+  const method = callee?.type === "attribute" ? callee.child("attribute")?.text : null;
+  if (method && KEEPS_TEXT_METHODS.has(method)) return "propagate";
+  // `body.get("model")` carries the body's value, while `MODELS.get(name)` is a table lookup.
+  return method === "get" ? "receiver" : "stop";
+}
+
+const MODEL_PATH_FLOW: FlowOptions = {
+  callEffect: modelPathCallEffect,
+  cleanAttributes: new Set(["name", "stem", "suffix"]),
+};
+
+/** Return the request value that chooses the file or model `call` loads, or null when the client does not choose it. */
+function clientChosenSource(file: FileContext, route: Route, call: SyntaxNode): SyntaxNode | null {
+  const sources = textParameters(file, route);
+  // An uploaded file is content that the client sends, not a path or name that it chooses.
+  for (const parameter of route.parameters) {
+    if (parameter.baseType?.split(".").pop() === "UploadFile") sources.delete(parameter.name);
+  }
+  if (sources.size === 0) return null;
+  const target = modelArgument(file, call);
+  if (!target) return null;
+  const source = sourceParameter(file, target, sources, MODEL_PATH_FLOW);
+  if (!source) return null;
+  const value = requestValue(source);
+  return isAllowlisted(file, route, value) ? null : value;
+}
+
+/** True when the handler tests `value` with `in` or `not in`, as an allowlist check does. */
+function isAllowlisted(file: FileContext, route: Route, value: SyntaxNode): boolean {
+  const text = unwrap(value).text;
+  for (const comparison of descendants(route.fn)) {
+    if (comparison.type !== "comparison_operator") continue;
+    const operators = comparison.children.filter((child) => !child.named).map((child) => child.text);
+    if (!operators.includes("in") && !operators.includes("not in")) continue;
+    const left = comparison.firstNamed;
+    if (left && (left.text === text || file.resolve(left).text === text)) return true;
+  }
+  return false;
+}
+
+/** True for loaders that also take a Hugging Face Hub repository id in place of a local path. */
+function isHubLoader(file: FileContext, call: SyntaxNode): boolean {
+  const callee = file.calleeName(call);
+  const method = call.child("function")?.child("attribute")?.text;
+  if (method === "from_pretrained" || callee === "transformers.pipeline") return true;
+  return endsWithName(callee, "SentenceTransformer");
+}
 
 function isModelLoader(file: FileContext, call: SyntaxNode): boolean {
   const callee = file.calleeName(call);

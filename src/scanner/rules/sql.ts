@@ -214,7 +214,7 @@ function statementsFromClient(file: FileContext, route: Route): { call: SyntaxNo
  * number, UUID, date, `Literal` or same-file `Enum`. Request models count,
  * because their fields are client text.
  */
-function textParameters(file: FileContext, route: Route): Set<string> {
+export function textParameters(file: FileContext, route: Route): Set<string> {
   const names = new Set<string>();
   const candidates = clientParameters(route);
   for (const parameter of route.parameters) {
@@ -227,7 +227,7 @@ function textParameters(file: FileContext, route: Route): Set<string> {
 }
 
 /** Climb from a source identifier to the request expression it starts: `body.sql`, `request.query_params["q"]`. */
-function requestValue(source: SyntaxNode): SyntaxNode {
+export function requestValue(source: SyntaxNode): SyntaxNode {
   let node = source;
   for (let parent = node.parent; parent; parent = node.parent) {
     const isSubscript = parent.type === "subscript" && parent.child("value") === node;
