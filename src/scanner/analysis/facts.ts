@@ -122,8 +122,12 @@ function moduleMatches(fileModule: string, module: string): boolean {
 
 const SENSITIVE_FIELD = /password|passwd|secret|api_?key|salt|otp|totp|mfa|ssn|private_key|(access|refresh|reset|api|session)_?token/i;
 
-/** Credentials that servers send to clients on purpose: a login's access token, a new API key. */
-const ISSUED_CREDENTIAL = /(access|refresh|session|api)_?token|api_?key/i;
+/**
+ * Credentials that servers send to clients on purpose: a login's access
+ * token, a new API key, or a `client_secret` (a new OAuth client's secret,
+ * or a payment intent's secret that the browser needs).
+ */
+const ISSUED_CREDENTIAL = /(access|refresh|session|api)_?token|api_?key|client_?secret/i;
 
 /**
  * True for a field name that stores a secret, which no response should

@@ -9,6 +9,7 @@ import {
 } from "../analysis/context.js";
 import { descendants } from "../parse/syntax.js";
 import { constantBoolean, constantString, sequenceElements } from "../analysis/values.js";
+import { isEnumClass } from "../analysis/parameter-types.js";
 import type { Rule } from "../types.js";
 import { excerpt } from "./common.js";
 
@@ -227,8 +228,9 @@ const NOT_A_SECRET_NAME = /_(env|name|var|file|path|header|field|algorithm|alg|l
  * `jwt.encode` or `jwt.decode` through other names. Test files (`test_*.py`,
  * `*_test.py`, `conftest.py`, or under a `tests` folder) are skipped: their
  * keys sign only test tokens. Does not flag names such as
- * `SECRET_KEY_ENV` or `SECRET_NAME`, empty strings, or values computed at
- * run time (`secrets.token_urlsafe(32)`).
+ * `SECRET_KEY_ENV` or `SECRET_NAME`, empty strings, values computed at run
+ * time (`secrets.token_urlsafe(32)`), or members of an `Enum` class in the
+ * same file (`client_secret = "client_secret"` names a kind, not a key).
  */
 export const hardCodedKeyRule: Rule = {
   id: "SFA015",
@@ -247,6 +249,7 @@ export const hardCodedKeyRule: Rule = {
       const right = assignment.child("right");
       if (left?.type !== "identifier" || !right || !isSecretName(left.text)) continue;
       if (file.enclosingFunction(assignment) !== null) continue;
+      if (isEnumMember(file, assignment)) continue;
       const literal = literalSecret(file, right);
       if (literal) {
         reported.add(assignment);
@@ -264,6 +267,15 @@ export const hardCodedKeyRule: Rule = {
     }
   },
 };
+
+/** True for an assignment in the body of a class that is an `Enum` in this file. */
+function isEnumMember(file: FileContext, assignment: SyntaxNode): boolean {
+  const statement = assignment.parent;
+  const block = statement?.type === "expression_statement" ? statement.parent : null;
+  const cls = block?.type === "block" ? block.parent : null;
+  const name = cls?.type === "class_definition" ? cls.child("name")?.text : undefined;
+  return name !== undefined && isEnumClass(file, name);
+}
 
 function isTestFile(path: string): boolean {
   const segments = path.split("/");

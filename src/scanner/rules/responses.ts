@@ -27,9 +27,8 @@ const DUMP_METHODS = new Set(["model_dump", "dict", "json", "model_dump_json", "
  *
  * Routes with a response model are flagged when it is a table model with
  * such a column, or another class in the scanned files that declares a
- * `str` field named for a stored secret (`hashed_password`,
- * `client_secret`, `salt`). Access and refresh tokens and API keys count as
- * issued on purpose, so a login's `{"access_token": ...}` and a `Token`
+ * `str` field named for a stored secret (`hashed_password`, `salt`). Access
+ * and refresh tokens, API keys and client secrets count as issued on purpose, so a login's `{"access_token": ...}` and a `Token`
  * response model are not flagged. Does not flag models it cannot see,
  * request models used only as parameters, models whose sensitive fields are
  * all declared with `exclude=True`, secrets passed to a call

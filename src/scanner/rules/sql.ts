@@ -1,7 +1,7 @@
 import type { SyntaxNode } from "../parse/syntax.js";
 import { argumentAt, unwrap, type FileContext } from "../analysis/context.js";
 import { callsUnder, sourceParameter, type CallEffect, type FlowOptions } from "../analysis/flow.js";
-import { parameterKind } from "../analysis/parameter-types.js";
+import { isEnumClass, parameterKind } from "../analysis/parameter-types.js";
 import type { Route } from "../analysis/routes.js";
 import { isConstant, stringShape, type StringShape } from "../analysis/values.js";
 import type { Rule } from "../types.js";
@@ -130,10 +130,25 @@ function isAllowlistedValue(
   const binding = file.bindingOf(value);
   if (binding?.kind !== "parameter") return false;
   const fn = file.enclosingFunction(binding.node);
+  if (fn && isEnumMethodSelf(file, fn, value.text)) return true;
   const parameter = fn ? routes.get(fn)?.parameters.find((candidate) => candidate.name === value.text) : undefined;
   if (!parameter || parameter.dependency) return false;
   const kind = parameterKind(file, parameter);
   return kind === "enum" || (kind === "literal" && !member);
+}
+
+/**
+ * True when `name` is the first parameter (`self`) of a method of an `Enum`
+ * class defined in this file, so that it can only be one of the members.
+ */
+function isEnumMethodSelf(file: FileContext, fn: SyntaxNode, name: string): boolean {
+  const first = fn.child("parameters")?.firstNamed;
+  if (first?.type !== "identifier" || first.text !== name) return false;
+  let owner = fn.parent;
+  if (owner?.type === "decorated_definition") owner = owner.parent;
+  const cls = owner?.type === "block" ? owner.parent : null;
+  const className = cls?.type === "class_definition" ? cls.child("name")?.text : undefined;
+  return className !== undefined && isEnumClass(file, className);
 }
 
 /** Return the values that `a or b`, `a and b` and `a if c else b` may take, or null for other expressions. */
