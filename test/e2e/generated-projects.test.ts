@@ -20,7 +20,7 @@ const MATRIX: { label: string; flags: string[] }[] = [
     flags: ["--db", "postgres", "--rate-limit-storage", "redis", "--cors-origins", "https://app.example.com"],
   },
   { label: "no-auth-postgres-redis", flags: ["--auth", "none", "--db", "postgres", "--rate-limit-storage", "redis"] },
-  // AI projects start with the tiny models that their README tells users to build.
+  // AI projects start with the tiny models built by the commands in their README.
   { label: "llm-safetensors", flags: ["--llm", "--model", "safetensors"] },
   {
     label: "llm-transformers-redis",

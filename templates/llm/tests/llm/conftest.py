@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api_keys import API_KEY
+from tests.api_keys import API_KEY_HEADERS
 from tests.llm.helpers import llm_service
 
 
@@ -25,4 +25,4 @@ def reset_token_budgets(llm_client: TestClient) -> None:
 
 @pytest.fixture
 def key_headers() -> dict[str, str]:
-    return {"X-API-Key": API_KEY}
+    return dict(API_KEY_HEADERS)

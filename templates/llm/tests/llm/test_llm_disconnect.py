@@ -4,9 +4,9 @@ unused part of its token reservation back.
 The application runs under uvicorn in a subprocess and uses an upstream model
 server in this process that streams one chunk and then keeps the stream open.
 So the generation cannot end before the client leaves, and the tokens it used
-are known exactly: the estimated prompt tokens plus one completion token,
-because the upstream backend counts each text chunk as one token when the
-server reports no usage.
+are known exactly. They are the estimated prompt tokens plus one completion
+token, because the upstream backend counts each text chunk as one token when
+the server reports no usage.
 
 The bucket lives in the subprocess (memory://) or in Redis, and the test reads
 the remaining budget through requests, so it runs with either storage. At
@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.llm.backend import Chat, Message
 from app.llm.upstream import estimate_prompt_tokens
-from tests.api_keys import API_KEY
+from tests.api_keys import API_KEY_HEADERS
 from tests.llm.environment import MODEL_NAME, SYSTEM_PROMPT
 from tests.llm.helpers import (
     GENERATE_URL,
@@ -41,7 +41,6 @@ from tests.llm.helpers import (
 )
 from tests.llm.upstream_stub import CompletionRequest
 
-HEADERS = {"X-API-Key": API_KEY}
 # More text than the redactor holds back, so the first chunk reaches the client.
 STREAMED_TEXT = "plain words without any number " * 8
 # One text chunk without a usage report counts as one completion token.
@@ -161,7 +160,7 @@ def read_first_event_then_disconnect(base_url: str) -> tuple[int, str]:
     body = chat_body(max_tokens=STREAM_MAX_TOKENS, temperature=0)
     with (
         httpx.Client(timeout=WAIT_SECONDS) as client,
-        client.stream("POST", url, json=body, headers=HEADERS) as response,
+        client.stream("POST", url, json=body, headers=API_KEY_HEADERS) as response,
     ):
         for line in response.iter_lines():
             if line.startswith("data:"):
@@ -172,7 +171,7 @@ def read_first_event_then_disconnect(base_url: str) -> tuple[int, str]:
 def generate(url: str, max_tokens: int) -> httpx.Response:
     body = chat_body(max_tokens=max_tokens, temperature=0)
     return httpx.post(
-        f"{url}{GENERATE_URL}", json=body, headers=HEADERS, timeout=WAIT_SECONDS
+        f"{url}{GENERATE_URL}", json=body, headers=API_KEY_HEADERS, timeout=WAIT_SECONDS
     )
 
 

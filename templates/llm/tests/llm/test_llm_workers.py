@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.llm.backend import Chat, Message
-from tests.api_keys import API_KEY
+from tests.api_keys import API_KEY_HEADERS
 from tests.llm.environment import MODEL_NAME, SYSTEM_PROMPT
 from tests.llm.helpers import GENERATE_URL, chat_body, llm_service, start_server
 
@@ -67,7 +67,7 @@ def generate(url: str) -> int:
     response = httpx.post(
         f"{url}{GENERATE_URL}",
         json=chat_body(max_tokens=MAX_TOKENS, temperature=0),
-        headers={"X-API-Key": API_KEY},
+        headers=API_KEY_HEADERS,
         timeout=60,
     )
     return response.status_code
